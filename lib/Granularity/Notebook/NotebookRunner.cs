@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using Granularity.Runs;
+
+namespace Granularity.Notebook;
+
+/// <summary>One failing cell of an executed notebook.</summary>
+public sealed record CellFailure(string Notebook, int Cell, string FirstLine, string Error)
+{
+    public override string ToString() => $"{Notebook}, cell {Cell} ({FirstLine}): {Error}";
+}
+
+/// <summary>The outcome of executing one notebook headless.</summary>
+public sealed record NotebookExecution(string Notebook, string ExecutedCopy, int ExitCode, TimeSpan Duration, IReadOnlyList<CellFailure> Failures, string Log)
+{
+    public bool Succeeded => ExitCode == 0 && Failures.Count == 0;
+}
+
+/// <summary>
+/// Executes notebooks cell by cell without an editor, through the pinned dotnet-repl tool (the repository's tool
+/// manifest), in the notebook's own folder, and reads the executed copy back to name each failing cell.
+/// </summary>
+public static class NotebookRunner
+{
+    /// <summary>The committed notebooks, in their numbered order.</summary>
+    public static IReadOnlyList<string> Notebooks(string? repositoryRoot = null) =>
+        Directory.GetFiles(Path.Combine(repositoryRoot ?? ProjectPaths.RepositoryRoot, "notebooks"), "*.ipynb")
+            .OrderBy(p => Path.GetFileName(p), StringComparer.Ordinal).ToList();
+
+    /// <summary>Runs <paramref name="notebook"/> in <paramref name="mode"/> and writes the executed copy into <paramref name="outputFolder"/>.</summary>
+    public static NotebookExecution Run(string notebook, string outputFolder, RunMode mode = RunMode.Quick, TimeSpan? timeout = null)
+    {
+        notebook = Path.GetFullPath(notebook);
+        if (!File.Exists(notebook)) throw new FileNotFoundException($"{notebook}: notebook not found", notebook);
+        Directory.CreateDirectory(outputFolder);
+        var name = Path.GetFileName(notebook);
+        var executed = Path.Combine(Path.GetFullPath(outputFolder), name);
+        if (File.Exists(executed)) File.Delete(executed);
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(notebook)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var word in new[] { "tool", "run", "dotnet-repl", "--", "--run", name, "--exit-after-run", "--output-format", "ipynb", "--output-path", executed })
+            start.ArgumentList.Add(word);
+        start.Environment["GRANULARITY_MODE"] = mode == RunMode.Full ? "full" : "quick";
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+
+        var log = new StringBuilder();
+        var clock = Stopwatch.StartNew();
+        using var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var limit = timeout ?? TimeSpan.FromHours(6);
+        if (!process.WaitForExit(limit))
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+            return new NotebookExecution(name, executed, -1, clock.Elapsed,
+                new[] { new CellFailure(name, 0, "", $"timed out after {limit.TotalMinutes:0.#} min") }, log.ToString());
+        }
+        process.WaitForExit();
+        var failures = File.Exists(executed)
+            ? FailuresIn(executed, name)
+            : new[] { new CellFailure(name, 0, "", $"no executed copy was written (dotnet-repl exit code {process.ExitCode}): {Tail(log.ToString(), 2000)}") };
+        if (process.ExitCode != 0 && failures.Count == 0)
+            failures = new[] { new CellFailure(name, 0, "", $"dotnet-repl exit code {process.ExitCode}: {Tail(log.ToString(), 2000)}") };
+        return new NotebookExecution(name, executed, process.ExitCode, clock.Elapsed, failures, log.ToString());
+    }
+
+    /// <summary>Reads an executed .ipynb and lists every code cell whose outputs hold an error (cells counted from 1, markdown included).</summary>
+    public static IReadOnlyList<CellFailure> FailuresIn(string executedNotebook, string? displayName = null)
+    {
+        var root = JsonNode.Parse(File.ReadAllText(executedNotebook)) ?? throw new InvalidDataException($"{executedNotebook}: empty notebook");
+        var cells = root["cells"]?.AsArray() ?? throw new InvalidDataException($"{executedNotebook}: no 'cells' array");
+        var failures = new List<CellFailure>();
+        for (int index = 0; index < cells.Count; index++)
+        {
+            var cell = cells[index]!;
+            if ((string?)cell["cell_type"] != "code") continue;
+            var outputs = cell["outputs"]?.AsArray();
+            if (outputs is null) continue;
+            var errors = outputs.Where(o => (string?)o?["output_type"] == "error").ToList();
+            if (errors.Count == 0) continue;
+            var message = string.Join(" | ", errors.Select(e => $"{(string?)e!["ename"]}: {(string?)e["evalue"]}"));
+            var diagnostics = outputs.Where(o => (string?)o?["output_type"] == "stream" && (string?)o["name"] == "stderr")
+                .Select(o => TextOf(o!["text"])).Where(t => t.Length > 0);
+            var detail = string.Join(" ", diagnostics);
+            failures.Add(new CellFailure(displayName ?? Path.GetFileName(executedNotebook), index + 1, FirstLine(TextOf(cell["source"])),
+                detail.Length > 0 ? $"{message} {Tail(detail, 1500)}" : message));
+        }
+        return failures;
+    }
+
+    /// <summary>True when no code cell of the notebook carries outputs or an execution count (committed notebooks are clean).</summary>
+    public static bool IsClean(string notebook)
+    {
+        var root = JsonNode.Parse(File.ReadAllText(notebook))!;
+        return root["cells"]!.AsArray().All(cell =>
+            (string?)cell!["cell_type"] != "code"
+            || ((cell["outputs"]?.AsArray().Count ?? 0) == 0 && cell["execution_count"] is null));
+    }
+
+    private static string TextOf(JsonNode? node) => node switch
+    {
+        null => "",
+        JsonArray lines => string.Concat(lines.Select(l => (string?)l ?? "")),
+        _ => (string?)node ?? "",
+    };
+
+    private static string FirstLine(string source)
+    {
+        var line = source.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "";
+        return line.Length > 80 ? line[..80] + "…" : line;
+    }
+
+    private static string Tail(string text, int length) => text.Length <= length ? text.Trim() : "…" + text[^length..].Trim();
+}

@@ -1,0 +1,70 @@
+using Microsoft.FSharp.Core;
+using Plotly.NET;
+using Plotly.NET.ImageExport;
+
+namespace Granularity.Plots;
+
+/// <summary>The files one exported figure produced.</summary>
+public sealed record FigureFiles(string Html, string? Png, string? Svg);
+
+/// <summary>
+/// Saves charts as self-contained HTML (plotly.js embedded, opens offline) and, where a Chromium is installed, as PNG and SVG.
+/// </summary>
+public static class FigureExport
+{
+    private static readonly object Gate = new();
+    private static bool missingBrowserReported;
+
+    /// <summary>Chromium or Chrome for PNG/SVG: <c>GRANULARITY_CHROMIUM</c>, else the usual install paths; null when none exists.</summary>
+    public static string? BrowserPath
+    {
+        get
+        {
+            var configured = Environment.GetEnvironmentVariable("GRANULARITY_CHROMIUM");
+            if (!string.IsNullOrWhiteSpace(configured)) return File.Exists(configured) ? configured : null;
+            return new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/snap/bin/chromium" }.FirstOrDefault(File.Exists);
+        }
+    }
+
+    /// <summary>A copy of <paramref name="chart"/> that embeds plotly.js, so its HTML renders without a network.</summary>
+    public static GenericChart SelfContained(GenericChart chart)
+    {
+        var full = DisplayOptions.init(null, null, null, null, null, null, FSharpOption<PlotlyJSReference>.Some(PlotlyJSReference.Full));
+        return GenericChart.addDisplayOptions(full, chart);
+    }
+
+    /// <summary>
+    /// Writes <c>directory/figureId.html</c> always, and <c>.png</c> and <c>.svg</c> when a browser exists (otherwise
+    /// says once, on standard error, that PNG/SVG export is skipped).
+    /// </summary>
+    public static FigureFiles Save(GenericChart chart, string directory, string figureId, int width = 900, int height = 540)
+    {
+        if (string.IsNullOrWhiteSpace(figureId) || figureId.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || figureId.Contains(' '))
+            throw new ArgumentException($"figure id '{figureId}' must be a file name without spaces (e.g. 'theory-dynamics')", nameof(figureId));
+        Directory.CreateDirectory(directory);
+        var stem = Path.Combine(directory, figureId);
+        var exportable = SelfContained(chart);
+        var html = stem + ".html";
+        Plotly.NET.Chart.saveHtml(html, FSharpOption<bool>.None).Invoke(exportable);
+
+        var browser = BrowserPath;
+        if (browser is null)
+        {
+            lock (Gate)
+            {
+                if (!missingBrowserReported)
+                    Console.Error.WriteLine("Figures: no Chromium found (install Debian's 'chromium' or set GRANULARITY_CHROMIUM); PNG/SVG export skipped, HTML written.");
+                missingBrowserReported = true;
+            }
+            return new FigureFiles(html, null, null);
+        }
+        lock (Gate)
+        {
+            PuppeteerSharpRendererOptions.localBrowserExecutablePath = FSharpOption<string>.Some(browser);
+            PuppeteerSharpRendererOptions.launchOptions.Args = new[] { "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage" };
+            Plotly.NET.ImageExport.GenericChartExtensions.SavePNG(exportable, stem, EngineType: null, Width: width, Height: height);
+            Plotly.NET.ImageExport.GenericChartExtensions.SaveSVG(exportable, stem, EngineType: null, Width: width, Height: height);
+        }
+        return new FigureFiles(html, stem + ".png", stem + ".svg");
+    }
+}
