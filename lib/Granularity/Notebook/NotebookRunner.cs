@@ -44,7 +44,7 @@ public static class NotebookRunner
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var word in new[] { "tool", "run", "dotnet-repl", "--", "--run", name, "--exit-after-run", "--output-format", "ipynb", "--output-path", executed })
+        foreach (var word in new[] { DotnetReplEntryPoint(), "--run", name, "--exit-after-run", "--output-format", "ipynb", "--output-path", executed })
             start.ArgumentList.Add(word);
         start.Environment["GRANULARITY_MODE"] = mode == RunMode.Full ? "full" : "quick";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
@@ -74,6 +74,23 @@ public static class NotebookRunner
         if (process.ExitCode != 0 && failures.Count == 0)
             failures = new[] { new CellFailure(name, 0, "", $"dotnet-repl exit code {process.ExitCode}: {Tail(log.ToString(), 2000)}") };
         return new NotebookExecution(name, executed, process.ExitCode, clock.Elapsed, failures, log.ToString());
+    }
+
+    /// <summary>
+    /// The dotnet-repl pinned in the repository's tool manifest, from the NuGet cache (after `dotnet tool restore`), so a
+    /// notebook anywhere can run with its own folder as the working directory.
+    /// </summary>
+    public static string DotnetReplEntryPoint()
+    {
+        var manifest = Path.Combine(ProjectPaths.RepositoryRoot, "dotnet-tools.json");
+        if (!File.Exists(manifest)) throw new FileNotFoundException($"{manifest}: the tool manifest is missing", manifest);
+        var version = (string?)JsonNode.Parse(File.ReadAllText(manifest))?["tools"]?["dotnet-repl"]?["version"]
+            ?? throw new InvalidDataException($"{manifest}: no 'tools.dotnet-repl.version' entry");
+        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var tools = Path.Combine(packages, "dotnet-repl", version, "tools");
+        var entry = Directory.Exists(tools) ? Directory.GetFiles(tools, "dotnet-repl.dll", SearchOption.AllDirectories).OrderDescending().FirstOrDefault() : null;
+        return entry ?? throw new FileNotFoundException($"dotnet-repl {version} is not restored under {tools}: run `dotnet tool restore` in {ProjectPaths.RepositoryRoot}");
     }
 
     /// <summary>Reads an executed .ipynb and lists every code cell whose outputs hold an error (cells counted from 1, markdown included).</summary>

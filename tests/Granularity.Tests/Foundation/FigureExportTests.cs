@@ -1,0 +1,40 @@
+using Granularity.Plots;
+using Xunit;
+
+namespace Granularity.Tests.Foundation;
+
+public sealed class FigureExportTests : IDisposable
+{
+    private readonly DirectoryInfo folder = Directory.CreateTempSubdirectory("granularity-figures-");
+    public void Dispose() => folder.Delete(recursive: true);
+
+    [Fact]
+    public void Html_is_self_contained_and_images_are_written_where_a_browser_exists()
+    {
+        var chart = Plotly.NET.CSharp.Chart.Line<double, double, string>(new[] { 1.0, 2, 3 }, new[] { 2.0, 4, 8 }, Name: "doubling");
+        var files = FigureExport.Save(chart, folder.FullName, "test-figure", 400, 300);
+        var html = File.ReadAllText(files.Html);
+        Assert.DoesNotContain("src=\"https://cdn.plot.ly", html);
+        Assert.Contains("doubling", html);
+        Assert.True(html.Length > 1_000_000, $"expected plotly.js embedded (> 1 MB), got {html.Length} bytes");
+        if (FigureExport.BrowserPath is null)
+        {
+            Assert.Null(files.Png);
+            Assert.Null(files.Svg);
+            return;
+        }
+        var png = File.ReadAllBytes(files.Png!);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        Assert.Contains("<svg", File.ReadAllText(files.Svg!));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("has space")]
+    [InlineData("a/b")]
+    public void Figure_ids_must_be_plain_file_names(string id)
+    {
+        var chart = Plotly.NET.CSharp.Chart.Line<double, double, string>(new[] { 1.0 }, new[] { 1.0 });
+        Assert.Throws<ArgumentException>(() => FigureExport.Save(chart, folder.FullName, id));
+    }
+}

@@ -1,0 +1,134 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using Granularity.Notebook;
+using Granularity.Runs;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Granularity.Tests.Foundation;
+
+/// <summary>Every committed notebook, executed headless in Quick mode exactly as `eng/granularity notebooks run` does.</summary>
+public class NotebookTests(ITestOutputHelper output)
+{
+    public static TheoryData<string> Notebooks()
+    {
+        var data = new TheoryData<string>();
+        foreach (var path in NotebookRunner.Notebooks()) data.Add(Path.GetFileName(path));
+        return data;
+    }
+
+    private static string NotebookPath(string name) => Path.Combine(ProjectPaths.RepositoryRoot, "notebooks", name);
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void Notebook_runs_every_cell_in_quick_mode(string notebook)
+    {
+        var feed = Path.Combine(ProjectPaths.RepositoryRoot, "artifacts", "feed");
+        Assert.True(Directory.Exists(feed) && Directory.GetFiles(feed, "Granularity.*.nupkg").Length > 0,
+            "the notebook library package is missing: run eng/test.sh (or eng/pack-notebook-library.sh after a build)");
+        var result = NotebookRunner.Run(NotebookPath(notebook), Path.Combine(ProjectPaths.RepositoryRoot, "artifacts", "notebooks"), RunMode.Quick, TimeSpan.FromMinutes(20));
+        output.WriteLine($"{notebook}: exit {result.ExitCode}, {result.Duration.TotalSeconds:0.0} s, executed copy {result.ExecutedCopy}");
+        Assert.True(result.Succeeded, string.Join("\n", result.Failures.Select(f => f.ToString())) + "\n" + (result.Failures.Count == 0 ? result.Log : ""));
+    }
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void Committed_notebook_carries_no_outputs(string notebook) =>
+        Assert.True(NotebookRunner.IsClean(NotebookPath(notebook)), $"{notebook} is committed with outputs or execution counts; clear them");
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void Notebook_follows_the_skeleton(string notebook)
+    {
+        Assert.Matches(new Regex(@"^\d\d-[a-z0-9]+(-[a-z0-9]+)*\.ipynb$"), notebook);
+        var cells = JsonNode.Parse(File.ReadAllText(NotebookPath(notebook)))!["cells"]!.AsArray();
+        var first = Source(cells[0]!);
+        Assert.True((string?)cells[0]!["cell_type"] == "markdown" && first.StartsWith($"# {notebook[..2]} · "), $"{notebook}: the first cell must be the title '# {notebook[..2]} · …'");
+        var setup = cells.Where(c => (string?)c!["cell_type"] == "code").Select(c => Source(c!)).ToList();
+        Assert.Contains(setup, s => s.Contains("#r \"nuget: Granularity, "));
+        Assert.Contains(setup, s => s.Contains($"NotebookSetup.Init(\"{Path.GetFileNameWithoutExtension(notebook)}\""));
+    }
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void Notebook_package_references_use_the_pinned_versions(string notebook)
+    {
+        var pinned = PinnedPackageVersions();
+        var text = File.ReadAllText(NotebookPath(notebook));
+        var references = Regex.Matches(text, @"#r \\""nuget:\s*([A-Za-z0-9_.\-]+)\s*,\s*([^\\""]+)\\""");
+        Assert.NotEmpty(references);
+        foreach (Match reference in references)
+        {
+            var (name, version) = (reference.Groups[1].Value, reference.Groups[2].Value.Trim());
+            Assert.True(pinned.TryGetValue(name, out var expected), $"{notebook} references {name}, which Directory.Packages.props does not pin");
+            Assert.True(expected == version, $"{notebook} references {name} {version}; Directory.Packages.props pins {expected}");
+        }
+    }
+
+    [Fact]
+    public void Native_loader_versions_match_the_pinned_packages()
+    {
+        var pinned = PinnedPackageVersions();
+        Assert.Equal(pinned["TorchSharp-cpu"], PackageVersions.TorchSharp);
+    }
+
+    [Fact]
+    public void A_failing_cell_is_reported_with_notebook_cell_and_error()
+    {
+        var folder = Directory.CreateTempSubdirectory("granularity-nb-");
+        try
+        {
+            var notebook = Path.Combine(folder.FullName, "99-failing.ipynb");
+            File.WriteAllText(notebook, NotebookJson("# 99 · failing", "var x = 40;", "x + undefinedVariable", "x + 2"));
+            var result = NotebookRunner.Run(notebook, Path.Combine(folder.FullName, "out"), RunMode.Quick, TimeSpan.FromMinutes(5));
+            Assert.False(result.Succeeded);
+            var failure = Assert.Single(result.Failures);
+            Assert.Equal("99-failing.ipynb", failure.Notebook);
+            Assert.Equal(3, failure.Cell);
+            Assert.Contains("x + undefinedVariable", failure.FirstLine);
+            Assert.Contains("CS0103", failure.Error);
+        }
+        finally { folder.Delete(recursive: true); }
+    }
+
+    private static string Source(JsonNode cell) => cell["source"] switch
+    {
+        JsonArray lines => string.Concat(lines.Select(l => (string?)l)),
+        var node => (string?)node ?? "",
+    };
+
+    internal static string NotebookJson(string markdown, params string[] code)
+    {
+        var cells = new JsonArray { new JsonObject { ["cell_type"] = "markdown", ["metadata"] = new JsonObject(), ["source"] = markdown } };
+        foreach (var source in code)
+            cells.Add(new JsonObject
+            {
+                ["cell_type"] = "code", ["execution_count"] = null, ["outputs"] = new JsonArray(), ["source"] = source,
+                ["metadata"] = new JsonObject { ["dotnet_interactive"] = new JsonObject { ["language"] = "csharp" } },
+            });
+        return new JsonObject
+        {
+            ["cells"] = cells, ["nbformat"] = 4, ["nbformat_minor"] = 5,
+            ["metadata"] = new JsonObject
+            {
+                ["kernelspec"] = new JsonObject { ["display_name"] = ".NET (C#)", ["language"] = "C#", ["name"] = ".net-csharp" },
+                ["language_info"] = new JsonObject { ["name"] = "polyglot-notebook" },
+            },
+        }.ToJsonString();
+    }
+
+    internal static Dictionary<string, string> PinnedPackageVersions()
+    {
+        var root = ProjectPaths.RepositoryRoot;
+        var packages = XDocument.Load(Path.Combine(root, "Directory.Packages.props"));
+        var properties = packages.Descendants("PropertyGroup").Elements().ToDictionary(e => e.Name.LocalName, e => e.Value.Trim());
+        var build = XDocument.Load(Path.Combine(root, "Directory.Build.props"));
+        foreach (var element in build.Descendants("PropertyGroup").Elements()) properties.TryAdd(element.Name.LocalName, element.Value.Trim());
+        string Expand(string value) => Regex.Replace(value, @"\$\((\w+)\)", m => properties[m.Groups[1].Value]);
+        var versions = packages.Descendants("PackageVersion")
+            .ToDictionary(e => (string)e.Attribute("Include")!, e => Expand((string)e.Attribute("Version")!), StringComparer.OrdinalIgnoreCase);
+        versions["Granularity"] = properties["GranularityVersion"];
+        return versions;
+    }
+}
