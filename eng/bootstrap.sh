@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 configuration="${CONFIGURATION:-Release}"
+mkdir -p artifacts/feed
 dotnet tool restore >/dev/null
 dotnet build Notebooks.sln -c "$configuration" -nologo -clp:NoSummary -v:q "$@"
 eng/pack-notebook-library.sh
