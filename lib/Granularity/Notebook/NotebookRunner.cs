@@ -40,11 +40,11 @@ public static class NotebookRunner
 
         var start = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = Path.GetDirectoryName(notebook)!,
+            WorkingDirectory = WorkingFolderFor(notebook),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var word in new[] { DotnetReplEntryPoint(), "--run", name, "--exit-after-run", "--output-format", "ipynb", "--output-path", executed })
+        foreach (var word in new[] { "tool", "run", "dotnet-repl", "--", "--run", notebook, "--exit-after-run", "--output-format", "ipynb", "--output-path", executed })
             start.ArgumentList.Add(word);
         start.Environment["GRANULARITY_MODE"] = mode == RunMode.Full ? "full" : "quick";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
@@ -77,20 +77,15 @@ public static class NotebookRunner
     }
 
     /// <summary>
-    /// The dotnet-repl pinned in the repository's tool manifest, from the NuGet cache (after `dotnet tool restore`), so a
-    /// notebook anywhere can run with its own folder as the working directory.
+    /// The folder dotnet-repl runs in: the notebook's own (so relative paths and NuGet.Config resolve as in VS Code and
+    /// Jupyter) when the repository's tool manifest is above it, else the repository root.
     /// </summary>
-    public static string DotnetReplEntryPoint()
+    private static string WorkingFolderFor(string notebook)
     {
-        var manifest = Path.Combine(ProjectPaths.RepositoryRoot, "dotnet-tools.json");
-        if (!File.Exists(manifest)) throw new FileNotFoundException($"{manifest}: the tool manifest is missing", manifest);
-        var version = (string?)JsonNode.Parse(File.ReadAllText(manifest))?["tools"]?["dotnet-repl"]?["version"]
-            ?? throw new InvalidDataException($"{manifest}: no 'tools.dotnet-repl.version' entry");
-        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        var tools = Path.Combine(packages, "dotnet-repl", version, "tools");
-        var entry = Directory.Exists(tools) ? Directory.GetFiles(tools, "dotnet-repl.dll", SearchOption.AllDirectories).OrderDescending().FirstOrDefault() : null;
-        return entry ?? throw new FileNotFoundException($"dotnet-repl {version} is not restored under {tools}: run `dotnet tool restore` in {ProjectPaths.RepositoryRoot}");
+        var folder = Path.GetDirectoryName(notebook)!;
+        for (var directory = new DirectoryInfo(folder); directory is not null; directory = directory.Parent)
+            if (File.Exists(Path.Combine(directory.FullName, "dotnet-tools.json"))) return folder;
+        return ProjectPaths.RepositoryRoot;
     }
 
     /// <summary>Reads an executed .ipynb and lists every code cell whose outputs hold an error (cells counted from 1, markdown included).</summary>
