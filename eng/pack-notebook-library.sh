@@ -9,4 +9,6 @@ cache="${NUGET_PACKAGES:-$HOME/.nuget/packages}/granularity/$version"
 mkdir -p artifacts/feed
 dotnet pack lib/Granularity/Granularity.csproj -c "$configuration" --no-build -o artifacts/feed -nologo -v:q "$@"
 rm -rf "$cache"
+# dotnet-interactive caches resolved `#r "nuget:"` lines; drop it so kernels resolve the fresh package.
+rm -rf "$HOME/.packagemanagement/nuget/Cache"
 echo "packed Granularity $version into artifacts/feed"

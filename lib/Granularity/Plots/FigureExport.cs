@@ -1,6 +1,6 @@
 using Microsoft.FSharp.Core;
 using Plotly.NET;
-using Plotly.NET.ImageExport;
+using Granularity.Runs;
 
 namespace Granularity.Plots;
 
@@ -60,10 +60,9 @@ public static class FigureExport
         }
         lock (Gate)
         {
-            PuppeteerSharpRendererOptions.localBrowserExecutablePath = FSharpOption<string>.Some(browser);
-            PuppeteerSharpRendererOptions.launchOptions.Args = new[] { "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage" };
-            Plotly.NET.ImageExport.GenericChartExtensions.SavePNG(exportable, stem, EngineType: null, Width: width, Height: height);
-            Plotly.NET.ImageExport.GenericChartExtensions.SaveSVG(exportable, stem, EngineType: null, Width: width, Height: height);
+            var (png, svg) = BrowserRenderer.Render(browser, File.ReadAllText(html), width, height);
+            AtomicFile.WriteAllBytes(stem + ".png", png);
+            AtomicFile.WriteAllText(stem + ".svg", svg);
         }
         return new FigureFiles(html, stem + ".png", stem + ".svg");
     }
