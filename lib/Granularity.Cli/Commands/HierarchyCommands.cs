@@ -139,7 +139,7 @@ public sealed class HierarchyAlignCommand : ICliCommand
         Console.WriteLine($"H(target | pretraining) = {report.ConditionalEntropyBits:0.####} bits (H(target) = {report.TargetEntropyBits:0.####} bits)");
         Console.WriteLine(report.IsCoarsening
             ? "aligned: the target is a coarsening of the pretraining labels"
-            : $"not aligned: {report.MixedPretrainingClasses:N0} pretraining classes span several target classes ({report.MixedImageFraction:P1} of the images)");
+            : $"not aligned: {report.MixedPretrainingClasses:N0} pretraining classes span several target classes ({report.MixedImageFraction:P1} of the {(source.ImagesPerLeaf is null ? "classes" : "images")})");
         return 0;
     }
 }
