@@ -109,4 +109,28 @@ public static class HierarchyCharts
         }
         return new DataFrame(columns);
     }
+
+    /// <summary>H(target | labels) per labelling of the worked alignment measurement, as horizontal bars.</summary>
+    public static GenericChart AlignmentBars(IReadOnlyList<AlignmentRow> rows, string title = "Alignment with the supercategory target (0 = aligned)")
+    {
+        var chart = CSharpChart.Bar<double, string, string>(rows.Select(r => r.ConditionalEntropyBits), Keys: rows.Select(r => $"{r.Labelling} ({r.Classes:N0})").ToArray())
+            .WithXAxisStyle<double, double, string>(TitleText: "H(target | labels), bits");
+        return Plotly.NET.Chart.withTitle(title, null).Invoke(chart);
+    }
+
+    /// <summary>The worked alignment measurement as a table.</summary>
+    public static DataFrame AlignmentTable(IReadOnlyList<AlignmentRow> rows) => new(
+        new StringDataFrameColumn("labelling", rows.Select(r => r.Labelling)),
+        new Int32DataFrameColumn("classes", rows.Select(r => r.Classes)),
+        new DoubleDataFrameColumn("H(target | labels) bits", rows.Select(r => Math.Round(r.ConditionalEntropyBits, 4))),
+        new DoubleDataFrameColumn("normalised", rows.Select(r => Math.Round(r.NormalizedConditionalEntropy, 3))),
+        new BooleanDataFrameColumn("aligned", rows.Select(r => r.IsCoarsening)));
+
+    /// <summary>The paper's level cuts next to ours.</summary>
+    public static DataFrame PaperLevelTable(IReadOnlyList<PaperLevelRow> rows) => new(
+        new StringDataFrameColumn("dataset", rows.Select(r => r.Dataset)),
+        new StringDataFrameColumn("level", rows.Select(r => r.Level)),
+        new StringDataFrameColumn("paper classes", rows.Select(r => r.PaperClasses)),
+        new Int32DataFrameColumn("our classes", rows.Select(r => r.OurClasses)),
+        new StringDataFrameColumn("our rule", rows.Select(r => r.OurRule)));
 }
