@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Granularity.Cli;
+using Xunit;
+
+namespace Granularity.Tests.Hierarchy;
+
+/// <summary>The hierarchy commands end to end, through the same dispatcher as the executable.</summary>
+public class HierarchyCliTests
+{
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var commands = typeof(ICliCommand).Assembly.GetTypes()
+            .Where(t => typeof(ICliCommand).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+            .Select(t => (ICliCommand)Activator.CreateInstance(t)!).ToList();
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var (oldOut, oldError) = (Console.Out, Console.Error);
+        Console.SetOut(output);
+        Console.SetError(error);
+        try { return (CommandLine.Run(commands, args), output.ToString(), error.ToString()); }
+        finally { Console.SetOut(oldOut); Console.SetError(oldError); }
+    }
+
+    [Fact]
+    public void Levels_json_lists_named_levels_and_cuts()
+    {
+        var (code, output, _) = Run("hierarchy", "levels", "--source", "inat2021", "--json");
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(output);
+        var levels = json.RootElement.GetProperty("levels").EnumerateArray().ToDictionary(l => l.GetProperty("level").GetString()!, l => l.GetProperty("classes").GetInt32());
+        Assert.Equal(11, levels["supercategory"]);
+        Assert.Equal(1_103, levels["family"]);
+        Assert.Equal(273, levels["depth 4"]);
+        Assert.Equal(10_000 * 50, json.RootElement.GetProperty("levels")[0].GetProperty("images").GetInt64());
+    }
+
+    [Fact]
+    public void Label_names_the_ancestor_at_a_level()
+    {
+        var (code, output, _) = Run("hierarchy", "label", "--source", "imagenet1k", "--class", "n02085620", "--level", "up:1", "--json");
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal("n02085374", json.RootElement.GetProperty("labels")[0].GetProperty("name").GetString());
+        Assert.Equal("n00001740 entity", json.RootElement.GetProperty("path")[0].GetString());
+    }
+
+    [Fact]
+    public void Align_reports_zero_for_a_coarsening()
+    {
+        var (code, output, _) = Run("hierarchy", "align", "--source", "inat2021", "--pretraining", "genus", "--target", "supercategory", "--json");
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal(0, json.RootElement.GetProperty("conditionalEntropyBits").GetDouble());
+        Assert.True(json.RootElement.GetProperty("isCoarsening").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData(1, "not a node", "hierarchy", "label", "--source", "imagenet21k", "--class", "n99999999")]
+    [InlineData(1, "unknown hierarchy source", "hierarchy", "levels", "--source", "imagenet42k")]
+    [InlineData(1, "unknown parent rule", "hierarchy", "levels", "--source", "imagenet1k", "--rule", "longest")]
+    [InlineData(2, "--cut must be", "hierarchy", "levels", "--source", "imagenet1k", "--cut", "width")]
+    [InlineData(2, "unknown option: --depth", "hierarchy", "levels", "--source", "inat2021", "--depth", "3")]
+    [InlineData(1, "named levels supercategory, kingdom", "hierarchy", "label", "--source", "inat2021", "--class", "#0", "--level", "tribe")]
+    public void Bad_requests_fail_with_a_clear_message(int expectedCode, string expected, params string[] args)
+    {
+        var (code, _, error) = Run(args);
+        Assert.Equal(expectedCode, code);
+        Assert.Contains(expected, error);
+    }
+}
