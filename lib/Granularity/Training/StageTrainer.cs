@@ -125,7 +125,7 @@ internal sealed class StageTrainer
     private (double Loss, double Top1Error, double LearningRate) TrainEpoch(optim.Optimizer optimizer, int epoch, Device device)
     {
         Model.train();
-        var parameters = Model.parameters().ToList();
+        var step = new TrainingStep(Model, optimizer, Stage);
         double lossSum = 0, lr = Stage.LearningRateAt(epoch);
         long errors = 0, seen = 0;
         var clock = Stopwatch.StartNew();
@@ -134,23 +134,13 @@ internal sealed class StageTrainer
             using var owned = batch;
             Options.Cancellation.ThrowIfCancellationRequested();
             lr = Stage.LearningRateAt(epoch + (double)seen / Train.Count);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-            using var scope = NewDisposeScope();
-            var images = batch.Images.to(device);
-            var labels = batch.Labels.to(ScalarType.Int64).to(device);
-            var logits = Model.call(images);
-            var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: Stage.LabelSmoothing);
-            var lossValue = loss.item<float>();
+            var (lossValue, batchErrors) = step.Run(batch.Images, batch.Labels, lr, device);
             if (!float.IsFinite(lossValue))
                 throw new TrainingDivergedException(
                     $"{StageName} [{Labels.Level}]: the loss became {lossValue} at epoch {epoch + 1}, after {seen} samples (learning rate {lr:g4}); " +
                     $"the run stopped and its last good checkpoint is kept{(File.Exists(CheckpointPath) ? $" ({CheckpointPath})" : " (none yet: it diverged in its first epoch)")}. " +
                     "Lower the learning rate, add warm-up or gradient clipping, or check the input for NaN.");
-            optimizer.zero_grad();
-            loss.backward();
-            if (Stage.GradientClipNorm > 0) nn.utils.clip_grad_norm_(parameters, Stage.GradientClipNorm);
-            optimizer.step();
-            errors += logits.argmax(1).ne(labels).sum().item<long>();
+            errors += batchErrors;
             seen += batch.Size;
             lossSum += lossValue * batch.Size;
             if (Options.Progress is { } progress)
@@ -172,6 +162,33 @@ internal sealed class StageTrainer
         var tf32 = precision == Precision.TensorFloat32;
         backends.cuda.matmul.allow_tf32 = tf32;
         backends.cudnn.allow_tf32 = tf32;
+    }
+}
+
+/// <summary>
+/// One optimisation step: forward, (smoothed) cross-entropy, backward, optional gradient clipping, update; every
+/// temporary in a dispose scope. A non-finite loss skips the update and is returned for the caller to stop on.
+/// </summary>
+public sealed class TrainingStep(Classifier model, optim.Optimizer optimizer, StageConfig stage)
+{
+    private readonly List<TorchSharp.Modules.Parameter> parameters = model.parameters().ToList();
+
+    /// <summary>Runs the step at learning rate <paramref name="learningRate"/>; returns the batch's mean loss and its top-1 error count.</summary>
+    public (float Loss, long Errors) Run(Tensor images, Tensor labels, double learningRate, Device device)
+    {
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
+        using var scope = NewDisposeScope();
+        var input = images.to(device);
+        var target = labels.to(ScalarType.Int64).to(device);
+        var logits = model.call(input);
+        var loss = nn.functional.cross_entropy(logits, target, label_smoothing: stage.LabelSmoothing);
+        var lossValue = loss.item<float>();
+        if (!float.IsFinite(lossValue)) return (lossValue, 0);
+        optimizer.zero_grad();
+        loss.backward();
+        if (stage.GradientClipNorm > 0) nn.utils.clip_grad_norm_(parameters, stage.GradientClipNorm);
+        optimizer.step();
+        return (lossValue, logits.argmax(1).ne(target).sum().item<long>());
     }
 }
 

@@ -30,10 +30,10 @@ public static class ProgressReporters
         var live = !System.Console.IsOutputRedirected;
         var every = interval ?? (live ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromSeconds(30));
         var clock = Stopwatch.StartNew();
-        var last = TimeSpan.MinValue;
+        TimeSpan? last = null;
         return progress =>
         {
-            if (!progress.EpochFinished && clock.Elapsed - last < every) return;
+            if (!progress.EpochFinished && last is { } previous && clock.Elapsed - previous < every) return;
             last = clock.Elapsed;
             if (live)
             {
@@ -51,10 +51,10 @@ public static class ProgressReporters
     {
         var every = interval ?? TimeSpan.FromSeconds(1);
         var clock = Stopwatch.StartNew();
-        var last = TimeSpan.MinValue;
+        TimeSpan? last = null;
         return progress =>
         {
-            if (!progress.EpochFinished && clock.Elapsed - last < every) return;
+            if (!progress.EpochFinished && last is { } previous && clock.Elapsed - previous < every) return;
             last = clock.Elapsed;
             display(progress);
         };
