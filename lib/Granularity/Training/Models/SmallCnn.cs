@@ -1,0 +1,33 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Granularity.Training.Models;
+
+/// <summary>
+/// The Quick-mode body of the synthetic pilot (shared/notes/synthetic-hierarchy.md §2): three conv3×3+BN+ReLU blocks
+/// (16, 32, <see cref="FeatureCount"/> channels, the first two followed by 2×2 max pooling) and a global max pool.
+/// </summary>
+public sealed class SmallCnnBody : nn.Module<Tensor, Tensor>, IFeatureBody
+{
+    private readonly nn.Module<Tensor, Tensor> features;
+
+    public SmallCnnBody(int featureCount = 256) : base(nameof(SmallCnnBody))
+    {
+        if (featureCount < 1) throw new ArgumentException($"featureCount must be ≥ 1, got {featureCount}");
+        FeatureCount = featureCount;
+        features = nn.Sequential(
+            nn.Conv2d(3, 16, 3, padding: 1, bias: false), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding: 1, bias: false), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, featureCount, 3, padding: 1, bias: false), nn.BatchNorm2d(featureCount), nn.ReLU());
+        RegisterComponents();
+    }
+
+    public int FeatureCount { get; }
+
+    public override Tensor forward(Tensor images)
+    {
+        using var maps = features.call(images);
+        // Global max pool: a glyph detector fires somewhere in the image; averaging would dilute a small local pattern.
+        return maps.amax(new long[] { 2, 3 });
+    }
+}

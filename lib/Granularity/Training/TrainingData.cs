@@ -1,0 +1,75 @@
+using Granularity.Data;
+
+namespace Granularity.Training;
+
+/// <summary>
+/// The labels of one granularity level: its name, class count and, where the level is a cut of the label tree, the
+/// label of every leaf (null for labels defined per image, such as one label per image).
+/// </summary>
+public sealed record LabelMap(string Level, int ClassCount, int[]? LabelOfLeaf = null)
+{
+    public LabelMap Validated()
+    {
+        if (string.IsNullOrWhiteSpace(Level)) throw new ArgumentException("LabelMap.Level must be a level name");
+        if (ClassCount < 1) throw new ArgumentException($"LabelMap '{Level}': ClassCount must be ≥ 1, got {ClassCount}");
+        if (LabelOfLeaf is not null)
+        {
+            var bad = Array.FindIndex(LabelOfLeaf, l => l < 0 || l >= ClassCount);
+            if (bad >= 0) throw new ArgumentException($"LabelMap '{Level}': leaf {bad} maps to {LabelOfLeaf[bad]}, outside [0, {ClassCount})");
+        }
+        return this;
+    }
+}
+
+/// <summary>A labelled image collection with a label hierarchy: training and evaluation batches at any of its levels.</summary>
+public interface ITrainingData : IDisposable
+{
+    /// <summary>The levels of the hierarchy, coarse to fine.</summary>
+    IReadOnlyList<string> Levels { get; }
+
+    /// <summary>The label map of <paramref name="level"/>; an unknown level throws, naming the known ones.</summary>
+    LabelMap Labels(string level);
+
+    /// <summary>Shuffled training batches at <paramref name="level"/>; order and augmentation follow <paramref name="seed"/> and the epoch.</summary>
+    IBatchSource Training(string level, int batchSize, int seed);
+
+    /// <summary>Training images in a fixed order without augmentation (for precomputing linear-probe features).</summary>
+    IBatchSource TrainingForFeatures(string level, int batchSize);
+
+    /// <summary>The evaluation splits (e.g. "val", or "easy" and "hard") at <paramref name="level"/>, in a fixed order.</summary>
+    IReadOnlyList<(string Split, IBatchSource Source)> Evaluation(string level, int batchSize);
+}
+
+/// <summary>The datasets the engine can open by name; the data area registers its loaders here.</summary>
+public static class TrainingDatasets
+{
+    private static readonly Dictionary<string, Func<DatasetConfig, int, ITrainingData>> Factories = new(StringComparer.Ordinal)
+    {
+        [ToyHierarchyData.DatasetName] = (config, seed) => ToyHierarchyData.Create(config, seed),
+    };
+
+    /// <summary>Registers (or replaces) the factory for <paramref name="name"/>: (config, data seed) → dataset.</summary>
+    public static void Register(string name, Func<DatasetConfig, int, ITrainingData> factory)
+    {
+        lock (Factories) Factories[name] = factory;
+    }
+
+    public static IReadOnlyList<string> Names { get { lock (Factories) return Factories.Keys.Order().ToList(); } }
+
+    /// <summary>Opens the dataset a config names; an unknown name lists the registered ones.</summary>
+    public static ITrainingData Open(DatasetConfig config, int seed)
+    {
+        Func<DatasetConfig, int, ITrainingData>? factory;
+        lock (Factories) Factories.TryGetValue(config.Name, out factory);
+        if (factory is null) throw new ArgumentException($"Dataset '{config.Name}' is not registered (registered: {string.Join(", ", Names)})");
+        return factory(config.Validated(), seed);
+    }
+
+    /// <summary>The label map of <paramref name="level"/>, or a clear error naming the levels the hierarchy has.</summary>
+    public static LabelMap RequireLevel(ITrainingData data, string level, string field)
+    {
+        if (!data.Levels.Contains(level))
+            throw new ArgumentException($"{field} '{level}' is not a level of this dataset's hierarchy (levels: {string.Join(", ", data.Levels)})");
+        return data.Labels(level).Validated();
+    }
+}

@@ -1,0 +1,235 @@
+using System.Diagnostics;
+using Granularity.Data;
+using Granularity.Notebook;
+using Granularity.Runs;
+using Granularity.Training.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Granularity.Training;
+
+/// <summary>What a finished pretraining run reports: its level, classes, epochs and error at its own level.</summary>
+public sealed record PretrainingSummary(
+    string Protocol, string Level, int ClassCount, int Epochs, int Seed,
+    IReadOnlyList<SplitEvaluation> OwnLevel, double Seconds, string Checkpoint, string LibraryVersion);
+
+/// <summary>What a finished experiment reports: target-level errors per split, and the pretrained model's own-level errors.</summary>
+public sealed record ExperimentSummary(
+    string Protocol, string PretrainingLevel, int PretrainingClasses, string TargetLevel, int TargetClasses,
+    TransferMode TransferMode, bool IsBaseline, int Seed,
+    IReadOnlyList<SplitEvaluation> Target, IReadOnlyList<SplitEvaluation> PretrainedOwnLevel,
+    string PretrainingRun, double Seconds, string LibraryVersion)
+{
+    /// <summary>The target-level evaluation of <paramref name="split"/>.</summary>
+    public SplitEvaluation TargetSplit(string split) => Target.FirstOrDefault(t => t.Split == split)
+        ?? throw new KeyNotFoundException($"no evaluation split '{split}' (splits: {string.Join(", ", Target.Select(t => t.Split))})");
+}
+
+/// <summary>A pretraining or experiment result with the folder it lives in.</summary>
+public sealed record PretrainingResult(RunFolder Folder, PretrainingSummary Summary, bool FromCache);
+
+/// <summary>An experiment's result with its folder (read per-sample results with <see cref="TrainingRuns"/>).</summary>
+public sealed record ExperimentResult(RunFolder Folder, ExperimentSummary Summary, bool FromCache);
+
+/// <summary>
+/// The training engine: pretrain at any granularity, transfer to the target level, evaluate. Every entry point writes a
+/// run folder (config.json, metrics.csv, summary.json, checkpoints, TensorBoard events), reuses a finished one, and
+/// resumes an interrupted one from its last checkpoint.
+/// </summary>
+public static class TrainingEngine
+{
+    public const string PretrainingExperiment = "pretraining";
+    public const string TransferExperiment = "training";
+    public const string CheckpointFile = "checkpoint.ckpt";
+    public const string ModelFile = "model.ckpt";
+
+    /// <summary>Pretrains (or, at the target level, trains the baseline) and returns the run; a finished run is reused.</summary>
+    public static PretrainingResult Pretrain(PretrainingConfig config, TrainingOptions? options = null, ITrainingData? data = null)
+    {
+        options ??= new TrainingOptions();
+        config = config.Validated();
+        var ownsData = data is null;
+        data ??= TrainingDatasets.Open(config.Dataset, config.Seed);
+        try
+        {
+            // Checked before any folder is created, so bad input leaves nothing behind.
+            var labels = TrainingDatasets.RequireLevel(data, config.Level, "PretrainingConfig.Level");
+            var folder = RunFolder.For(options.Root, PretrainingExperiment, config);
+            if (folder.IsComplete) return new(folder, folder.ReadSummary<PretrainingSummary>(), true);
+            var clock = Stopwatch.StartNew();
+            TorchRuntime.Seed(SeedMix.Combine(config.Seed, "init"));
+            using var model = config.Model.Create(labels.ClassCount);
+            var train = data.Training(config.Level, config.Stage.BatchSize, SeedMix.Combine(config.Seed, "order-pretraining"));
+            RequireClassCount(train, labels, "training");
+            var evaluation = data.Evaluation(config.Level, EvaluationBatch(config.Stage));
+            var trainer = new StageTrainer
+            {
+                StageName = "pretraining", Model = model, Train = train, Evaluation = evaluation,
+                Stage = config.Stage, Labels = labels, Seed = config.Seed, Precision = config.Precision, Folder = folder,
+                CheckpointPath = folder.File(CheckpointFile), ConfigJson = JsonFiles.Serialize(config), ConfigType = nameof(PretrainingConfig),
+                ModelConfig = config.Model, FeaturesOnly = false, Options = options,
+            };
+            var metrics = trainer.Run();
+            var own = evaluation.Select(e => Evaluator.Evaluate(model, e.Source, e.Split, labels.Level).Summary).ToList();
+            // The finished checkpoint drops the optimiser state: transfers need only the weights.
+            Checkpoint.Write(folder.File(CheckpointFile), trainer.Header(config.Stage.Epochs, metrics), model, optimizer: null);
+            var summary = new PretrainingSummary(config.Protocol, labels.Level, labels.ClassCount, config.Stage.Epochs, config.Seed, own,
+                PreviousSeconds(metrics) , CheckpointFile, RunCache.LibraryVersion);
+            folder.WriteSummary(summary);
+            return new(folder, summary, false);
+        }
+        finally
+        {
+            if (ownsData) data.Dispose();
+        }
+    }
+
+    /// <summary>Runs one experiment: pretraining (reused when already done), head replacement, transfer, target evaluation.</summary>
+    public static ExperimentResult Run(TrainingConfig config, TrainingOptions? options = null, ITrainingData? data = null)
+    {
+        options ??= new TrainingOptions();
+        config = config.Validated();
+        var ownsData = data is null;
+        data ??= TrainingDatasets.Open(config.Dataset, config.Seed);
+        try
+        {
+            var targetLabels = TrainingDatasets.RequireLevel(data, config.TargetLevel, "TrainingConfig.TargetLevel");
+            var pretrainingLabels = TrainingDatasets.RequireLevel(data, config.PretrainingLevel, "TrainingConfig.PretrainingLevel");
+            var folder = RunFolder.For(options.Root, TransferExperiment, config);
+            if (folder.IsComplete) return new(folder, folder.ReadSummary<ExperimentSummary>(), true);
+
+            var pretrained = Pretrain(config.PretrainingPart(), options, data);
+            var clock = Stopwatch.StartNew();
+            var pretrainedCheckpoint = Checkpoint.Read(pretrained.Folder.File(CheckpointFile));
+            pretrainedCheckpoint.RequireLabels(pretrainingLabels);
+            using var body = pretrainedCheckpoint.CreateClassifier();
+            var evaluation = data.Evaluation(config.TargetLevel, EvaluationBatch(config.Transfer));
+
+            Classifier final;
+            MetricsTable metrics;
+            if (config.IsBaseline)
+            {
+                final = body;
+                metrics = pretrained.Folder.ReadMetrics();
+                folder.WriteMetrics(metrics);
+            }
+            else
+            {
+                (final, metrics) = Transfer(config, folder, body, targetLabels, data, options);
+            }
+            var results = evaluation.Select(e => Evaluator.Evaluate(final, e.Source, e.Split, targetLabels.Level)).ToList();
+            foreach (var (summaryOfSplit, samples) in results) TrainingRuns.WriteSamples(folder, summaryOfSplit.Split, samples);
+            Checkpoint.Write(folder.File(ModelFile), new CheckpointHeader(Checkpoint.FormatVersion, RunCache.LibraryVersion, nameof(TrainingConfig),
+                JsonFiles.Serialize(config), config.Model, false, final.FeatureCount, final.ClassCount, targetLabels, "final",
+                metrics.Rows.Count, metrics.Rows.Count, metrics.Columns.ToArray(), metrics.Rows.Select(r => r.ToArray()).ToArray()), final, optimizer: null);
+            if (File.Exists(folder.File(CheckpointFile))) File.Delete(folder.File(CheckpointFile));
+            if (!ReferenceEquals(final, body)) final.Dispose();
+            var summary = new ExperimentSummary(config.Protocol, pretrainingLabels.Level, pretrainingLabels.ClassCount, targetLabels.Level,
+                targetLabels.ClassCount, config.TransferMode, config.IsBaseline, config.Seed, results.Select(r => r.Summary).ToList(),
+                pretrained.Summary.OwnLevel, Path.GetRelativePath(folder.Path, pretrained.Folder.Path),
+                pretrained.Summary.Seconds + PreviousSeconds(metrics) * (config.IsBaseline ? 0 : 1), RunCache.LibraryVersion);
+            folder.WriteSummary(summary);
+            return new(folder, summary, false);
+        }
+        finally
+        {
+            if (ownsData) data.Dispose();
+        }
+    }
+
+    /// <summary>Evaluates a checkpoint on a dataset's evaluation splits at <paramref name="level"/>; the head must fit that level.</summary>
+    public static IReadOnlyList<(SplitEvaluation Summary, SampleResults Samples)> Evaluate(string checkpointPath, DatasetConfig dataset, string level, int seed, int batchSize = 256)
+    {
+        using var data = TrainingDatasets.Open(dataset, seed);
+        var labels = TrainingDatasets.RequireLevel(data, level, "level");
+        var saved = Checkpoint.Read(checkpointPath);
+        if (saved.Header.FeaturesOnly) throw new InvalidDataException($"{checkpointPath}: a linear probe in progress (a head without its body) cannot be evaluated on images");
+        saved.RequireLabels(labels);
+        using var model = saved.CreateClassifier();
+        model.to(TorchRuntime.Device);
+        return data.Evaluation(level, batchSize).Select(e => Evaluator.Evaluate(model, e.Source, e.Split, level)).ToList();
+    }
+
+    private static (Classifier Final, MetricsTable Metrics) Transfer(TrainingConfig config, RunFolder folder, Classifier pretrained, LabelMap target, ITrainingData data, TrainingOptions options)
+    {
+        var device = TorchRuntime.Device;
+        TorchRuntime.Seed(SeedMix.Combine(config.Seed, "new-head"));
+        var model = pretrained.WithNewHead(target.ClassCount);
+        var configJson = JsonFiles.Serialize(config);
+        if (config.TransferMode == TransferMode.FullFineTuning)
+        {
+            var train = data.Training(config.TargetLevel, config.Transfer.BatchSize, SeedMix.Combine(config.Seed, "order-transfer"));
+            RequireClassCount(train, target, "transfer");
+            var trainer = new StageTrainer
+            {
+                StageName = "fine-tuning", Model = model, Train = train, Evaluation = data.Evaluation(config.TargetLevel, EvaluationBatch(config.Transfer)),
+                Stage = config.Transfer, Labels = target, Seed = config.Seed, Precision = config.Precision, Folder = folder,
+                CheckpointPath = folder.File(CheckpointFile), ConfigJson = configJson, ConfigType = nameof(TrainingConfig),
+                ModelConfig = config.Model, FeaturesOnly = false, Options = options,
+            };
+            return (model, trainer.Run());
+        }
+
+        // Linear probe: features of the frozen body once, then the head alone over them (synthetic note §2).
+        model.to(device);
+        using var trainFeatures = Features(model, data.TrainingForFeatures(config.TargetLevel, EvaluationBatch(config.Transfer)), target, config.Transfer.BatchSize, shuffle: true, SeedMix.Combine(config.Seed, "order-transfer"));
+        var evaluationFeatures = data.Evaluation(config.TargetLevel, EvaluationBatch(config.Transfer))
+            .Select(e => (e.Split, (IBatchSource)Features(model, e.Source, target, EvaluationBatch(config.Transfer), shuffle: false, 0))).ToList();
+        try
+        {
+            TorchRuntime.Seed(SeedMix.Combine(config.Seed, "new-head"));
+            using var probe = new Classifier(new FeatureVectorBody(model.FeatureCount), target.ClassCount);
+            var trainer = new StageTrainer
+            {
+                StageName = "linear-probe", Model = probe, Train = trainFeatures, Evaluation = evaluationFeatures,
+                Stage = config.Transfer, Labels = target, Seed = config.Seed, Precision = config.Precision, Folder = folder,
+                CheckpointPath = folder.File(CheckpointFile), ConfigJson = configJson, ConfigType = nameof(TrainingConfig),
+                ModelConfig = config.Model, FeaturesOnly = true, Options = options,
+            };
+            var metrics = trainer.Run();
+            using (no_grad())
+            {
+                model.Head.weight!.copy_(probe.Head.weight!);
+                model.Head.bias!.copy_(probe.Head.bias!);
+            }
+            return (model, metrics);
+        }
+        finally
+        {
+            foreach (var (_, source) in evaluationFeatures) ((IDisposable)source).Dispose();
+        }
+    }
+
+    /// <summary>The body's features over every batch of <paramref name="source"/>, as an in-memory N×F×1×1 source.</summary>
+    private static InMemoryBatchSource Features(Classifier model, IBatchSource source, LabelMap labels, int batchSize, bool shuffle, int seed)
+    {
+        var device = TorchRuntime.Device;
+        model.eval();
+        var features = new List<Tensor>();
+        var labelList = new List<long>();
+        using (no_grad())
+        {
+            foreach (var batch in source.Epoch(0))
+            {
+                using var owned = batch;
+                using var scope = NewDisposeScope();
+                features.Add(model.Features(batch.Images.to(device)).cpu().MoveToOuterDisposeScope());
+                labelList.AddRange(batch.Labels.to(ScalarType.Int64).cpu().data<long>().ToArray());
+            }
+        }
+        model.train();
+        using var all = cat(features, 0);
+        foreach (var f in features) f.Dispose();
+        return new InMemoryBatchSource(all.unsqueeze(-1).unsqueeze(-1), labelList.ToArray(), labels.ClassCount, batchSize, shuffle, seed);
+    }
+
+    private static void RequireClassCount(IBatchSource source, LabelMap labels, string what)
+    {
+        if (source.ClassCount != labels.ClassCount)
+            throw new InvalidDataException($"the {what} source yields {source.ClassCount} classes but level '{labels.Level}' has {labels.ClassCount}");
+    }
+
+    private static int EvaluationBatch(StageConfig stage) => Math.Min(Math.Max(stage.BatchSize, 64), 512);
+
+    private static double PreviousSeconds(MetricsTable metrics) => metrics.Rows.Count == 0 ? 0 : metrics.Column("seconds").Sum();
+}
