@@ -3,19 +3,23 @@ using PuppeteerSharp;
 namespace Granularity.Plots;
 
 /// <summary>
-/// Renders saved chart HTML to PNG and SVG with plotly.js's own <c>Plotly.toImage</c> in one headless Chromium that lives
-/// as long as the process, so a notebook with many figures starts the browser once instead of twice per figure.
+/// Renders saved chart HTML to PNG and SVG with plotly.js's own <c>Plotly.toImage</c> in one headless Chromium per figure,
+/// closed (and killed if need be) before returning, so no browser outlives the call on a shared machine or in CI.
 /// </summary>
 internal static class BrowserRenderer
 {
-    private static IBrowser? browser;
-    private static string? browserPath;
-
     public static (byte[] Png, string Svg) Render(string executable, string html, int width, int height)
     {
-        var page = Browser(executable).NewPageAsync().GetAwaiter().GetResult();
+        var browser = Puppeteer.LaunchAsync(new LaunchOptions
+        {
+            ExecutablePath = executable,
+            Headless = true,
+            // Root (CI, containers) cannot use Chromium's sandbox; nothing but our own chart HTML is loaded.
+            Args = new[] { "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-crash-reporter", "--disable-breakpad" },
+        }).GetAwaiter().GetResult();
         try
         {
+            var page = browser.NewPageAsync().GetAwaiter().GetResult();
             page.SetContentAsync(html, new NavigationOptions { WaitUntil = new[] { WaitUntilNavigation.Load }, Timeout = 120_000 }).GetAwaiter().GetResult();
             page.WaitForFunctionAsync("() => document.querySelector('.js-plotly-plot') !== null", new WaitForFunctionOptions { Timeout = 120_000 }).GetAwaiter().GetResult();
             string Image(string format) => page.EvaluateExpressionAsync<string>(
@@ -26,23 +30,11 @@ internal static class BrowserRenderer
         }
         finally
         {
-            page.CloseAsync().GetAwaiter().GetResult();
+            try { browser.CloseAsync().Wait(TimeSpan.FromSeconds(10)); }
+            catch (Exception) { /* fall through to the kill below */ }
+            try { if (browser.Process is { HasExited: false } process) process.Kill(entireProcessTree: true); }
+            catch (InvalidOperationException) { /* already exited */ }
+            browser.Dispose();
         }
-    }
-
-    private static IBrowser Browser(string executable)
-    {
-        if (browser is { IsConnected: true } && browserPath == executable) return browser;
-        browser?.Dispose();
-        browser = Puppeteer.LaunchAsync(new LaunchOptions
-        {
-            ExecutablePath = executable,
-            Headless = true,
-            // Root (CI, containers) cannot use Chromium's sandbox; nothing but our own chart HTML is loaded.
-            Args = new[] { "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage" },
-        }).GetAwaiter().GetResult();
-        browserPath = executable;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => browser?.Dispose();
-        return browser;
     }
 }
