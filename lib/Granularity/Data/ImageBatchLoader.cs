@@ -58,6 +58,7 @@ public sealed record EpochReport(int Epoch, int Batches, int Images, int Skipped
 public sealed class ImageBatchLoader : IBatchSource
 {
     private readonly int[] labels;
+    private int liveWorkers;
 
     public ImageBatchLoader(ImageDataset dataset, int[] leafToLabel, ImageLoaderOptions options)
     {
@@ -72,6 +73,12 @@ public sealed class ImageBatchLoader : IBatchSource
     public ImageLoaderOptions Options { get; }
     public int Count => Dataset.Count;
     public int ClassCount { get; }
+
+    /// <summary>Worker threads currently running (0 once an epoch has finished or its enumerator was disposed).</summary>
+    public int LiveWorkers => Volatile.Read(ref liveWorkers);
+
+    /// <summary>The most batches built or being built ahead of the consumer during the last epoch (≤ PrefetchBatches).</summary>
+    public int PeakBatchesAhead { get; private set; }
 
     /// <summary>The report of the most recent epoch that ran to its end (or was stopped early).</summary>
     public EpochReport? LastEpochReport { get; private set; }
@@ -104,6 +111,7 @@ public sealed class ImageBatchLoader : IBatchSource
         finally
         {
             run.Stop();
+            PeakBatchesAhead = run.PeakAhead;
             LastEpochReport = new EpochReport(epoch, batches, images, run.Skipped, run.SkippedExamples, DateTime.UtcNow - started);
             if (run.Skipped > 0)
                 (Options.Report ?? (line => Console.Error.WriteLine(line)))(
@@ -153,6 +161,9 @@ public sealed class ImageBatchLoader : IBatchSource
         private Exception? failure;
         private int nextBatch = -1;
         private int skipped;
+        private int ahead;
+
+        public int PeakAhead { get; private set; }
 
         public bool Stopping => stop.IsCancellationRequested;
         public int Skipped => Volatile.Read(ref skipped);
@@ -177,6 +188,7 @@ public sealed class ImageBatchLoader : IBatchSource
 
         private void Work()
         {
+            Interlocked.Increment(ref loader.liveWorkers);
             var decoder = new ImageDecoder { AcceptTruncated = loader.Options.AcceptTruncatedImages };
             var bytes = new byte[1 << 18];
             var buffer = Array.Empty<float>();
@@ -187,6 +199,7 @@ public sealed class ImageBatchLoader : IBatchSource
                     permits.Wait(stop.Token);
                     int b = Interlocked.Increment(ref nextBatch);
                     if (b >= batchCount) { permits.Release(); return; }
+                    lock (gate) PeakAhead = Math.Max(PeakAhead, ++ahead);
                     var batch = loader.BuildBatch(epoch, order, b, decoder, ref bytes, ref buffer, this);
                     lock (gate)
                     {
@@ -205,6 +218,10 @@ public sealed class ImageBatchLoader : IBatchSource
                     Monitor.PulseAll(gate);
                 }
             }
+            finally
+            {
+                Interlocked.Decrement(ref loader.liveWorkers);
+            }
         }
 
         /// <summary>Waits for batch <paramref name="b"/>, frees its prefetch slot, and rethrows a worker's failure.</summary>
@@ -219,6 +236,7 @@ public sealed class ImageBatchLoader : IBatchSource
                         : new InvalidOperationException($"{loader.Dataset.Name}: loader worker failed: {failure.Message}", failure);
                 var batch = ready[b];
                 ready.Remove(b);
+                ahead--;
                 permits.Release();
                 return batch;
             }

@@ -42,7 +42,8 @@ public sealed class ImageDecoder
         if (destination.Length < 3 * size * size) throw new ArgumentException($"destination holds {destination.Length} floats; need {3 * size * size}");
         if (encoded.Length == 0) throw new BadImageException(source, "empty file");
         using var data = SKData.CreateCopy(encoded);
-        using var codec = SKCodec.Create(data) ?? throw new BadImageException(source, "not an image SkiaSharp can decode (expected JPEG)");
+        using var codec = SKCodec.Create(data) ?? throw new BadImageException(source,
+            encoded.Length >= 2 && encoded[0] == 0xFF && encoded[1] == 0xD8 ? "corrupt JPEG (unreadable header)" : "not an image SkiaSharp can decode (expected JPEG)");
         int width = codec.Info.Width, height = codec.Info.Height;
         if (width <= 0 || height <= 0) throw new BadImageException(source, $"invalid image size {width}×{height}");
         LastOriginalSize = (width, height);

@@ -20,29 +20,124 @@ public static class TarArchives
     public static bool IsGzip(string path) => path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
-    /// Lists the regular files of an uncompressed tar with the offset of their data, by reading headers only (the
-    /// reader seeks over member data), so a per-synset tar can serve images in place without extraction.
+    /// Lists the regular files of an uncompressed tar with the offset of their data by walking its 512-byte headers and
+    /// seeking over member data (ustar, GNU long names and pax records are understood), so a per-synset tar can serve
+    /// images in place without extraction. System.Formats.Tar does not expose data offsets, hence this small reader.
     /// </summary>
     public static List<Member> ListMembers(string tarPath)
     {
         if (IsGzip(tarPath)) throw new InvalidDataException($"{tarPath}: a compressed tar cannot be read in place; extract it with `granularity data prepare`");
         var members = new List<Member>();
         using var stream = new FileStream(tarPath, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.RandomAccess);
-        using var reader = new TarReader(stream);
-        try
+        long length = stream.Length, position = 0;
+        var header = new byte[512];
+        string? longName = null, paxPath = null;
+        long? paxSize = null;
+        while (position + 512 <= length)
         {
-            while (reader.GetNextEntry(copyData: false) is { } entry)
+            stream.Position = position;
+            stream.ReadExactly(header);
+            if (header.All(b => b == 0)) break; // end-of-archive marker
+            if (!ChecksumMatches(header)) throw new InvalidDataException($"{tarPath}: not a tar archive or corrupt header at byte {position}");
+            long size = ParseNumber(header.AsSpan(124, 12), tarPath, position);
+            char type = (char)header[156];
+            long dataStart = position + 512;
+            if (dataStart + size > length) throw new InvalidDataException($"{tarPath}: truncated: the member at byte {position} needs {size} bytes, the file ends first");
+            switch (type)
             {
-                // Right after the header (and any long-name/pax records) the stream stands at the member's data.
-                if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile)
-                    members.Add(new Member(entry.Name, stream.Position, entry.Length));
+                case 'L':
+                    longName = ReadText(stream, dataStart, size).TrimEnd('\0');
+                    break;
+                case 'x':
+                    foreach (var (key, value) in PaxRecords(ReadText(stream, dataStart, size)))
+                    {
+                        if (key == "path") paxPath = value;
+                        else if (key == "size" && long.TryParse(value, out var s)) paxSize = s;
+                    }
+                    break;
+                case 'g' or 'K':
+                    break;
+                default:
+                    if (paxSize is { } overridden) size = overridden;
+                    if (type is '0' or '\0' or '7')
+                    {
+                        var name = paxPath ?? longName ?? HeaderName(header);
+                        members.Add(new Member(name, dataStart, size));
+                    }
+                    longName = paxPath = null;
+                    paxSize = null;
+                    break;
             }
-        }
-        catch (Exception error) when (error is InvalidDataException or EndOfStreamException or FormatException)
-        {
-            throw new InvalidDataException($"{tarPath}: not a readable tar archive ({error.Message})", error);
+            position = dataStart + (size + 511) / 512 * 512;
         }
         return members;
+    }
+
+    private static string HeaderName(byte[] header)
+    {
+        var name = CString(header.AsSpan(0, 100));
+        // POSIX ustar ("ustar\0") splits long paths into prefix + name; GNU ("ustar  ") uses those bytes otherwise.
+        bool posix = header[257] == 'u' && header[262] == 0;
+        var prefix = posix ? CString(header.AsSpan(345, 155)) : "";
+        return prefix.Length > 0 ? prefix + "/" + name : name;
+    }
+
+    private static string CString(ReadOnlySpan<byte> field)
+    {
+        int end = field.IndexOf((byte)0);
+        return System.Text.Encoding.UTF8.GetString(end < 0 ? field : field[..end]);
+    }
+
+    private static long ParseNumber(ReadOnlySpan<byte> field, string tarPath, long position)
+    {
+        if ((field[0] & 0x80) != 0)
+        {
+            long big = field[0] & 0x7F;
+            for (int i = 1; i < field.Length; i++) big = (big << 8) | field[i];
+            return big;
+        }
+        long value = 0;
+        foreach (var b in field)
+        {
+            if (b is 0 or (byte)' ') { if (value > 0) break; continue; }
+            if (b is < (byte)'0' or > (byte)'7') throw new InvalidDataException($"{tarPath}: bad size field in the header at byte {position}");
+            value = value * 8 + (b - '0');
+        }
+        return value;
+    }
+
+    private static bool ChecksumMatches(byte[] header)
+    {
+        long stored;
+        try { stored = ParseNumber(header.AsSpan(148, 8), "", 0); } catch (InvalidDataException) { return false; }
+        long sum = 0;
+        for (int i = 0; i < 512; i++) sum += i is >= 148 and < 156 ? ' ' : header[i];
+        return sum == stored;
+    }
+
+    private static string ReadText(FileStream stream, long offset, long size)
+    {
+        if (size > 1 << 20) throw new InvalidDataException($"{stream.Name}: extended header of {size} bytes at {offset} is implausibly large");
+        var buffer = new byte[size];
+        stream.Position = offset;
+        stream.ReadExactly(buffer);
+        return System.Text.Encoding.UTF8.GetString(buffer);
+    }
+
+    private static IEnumerable<(string Key, string Value)> PaxRecords(string text)
+    {
+        // Each record is "LENGTH key=value\n", LENGTH counting the whole record in bytes.
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        int at = 0;
+        while (at < bytes.Length)
+        {
+            int space = Array.IndexOf(bytes, (byte)' ', at);
+            if (space < 0 || !int.TryParse(System.Text.Encoding.ASCII.GetString(bytes, at, space - at), out var recordLength) || recordLength <= 0) yield break;
+            var record = System.Text.Encoding.UTF8.GetString(bytes, space + 1, Math.Max(0, at + recordLength - space - 2));
+            int equals = record.IndexOf('=');
+            if (equals > 0) yield return (record[..equals], record[(equals + 1)..]);
+            at += recordLength;
+        }
     }
 
     /// <summary>
