@@ -66,6 +66,18 @@ public sealed class ImageLoaderTests
             Assert.Equal(twoThreads[b].Indices, oneThread[b].Indices);
             Assert.Equal(twoThreads[b].Pixels, oneThread[b].Pixels);
         }
+        // Each image in a batch is exactly the decoder's output for (seed, epoch, index).
+        var decoder = new ImageDecoder();
+        var bytes = Array.Empty<byte>();
+        for (int j = 0; j < twoThreads[0].Indices.Length; j++)
+        {
+            int index = (int)twoThreads[0].Indices[j];
+            var expected = new float[3 * 24 * 24];
+            var random = SampleRandom.For(Small.Seed, 1, index);
+            int length = dataset.ReadBytes(index, ref bytes);
+            decoder.DecodeInto(bytes.AsSpan(0, length), "x", Small.Transform, ref random, expected);
+            Assert.Equal(expected, twoThreads[0].Pixels.AsSpan(j * expected.Length, expected.Length).ToArray());
+        }
         var nextEpoch = Run(new ImageBatchLoader(dataset, leaf, Small), 2);
         Assert.NotEqual(twoThreads.SelectMany(b => b.Indices), nextEpoch.SelectMany(b => b.Indices));
         var otherSeed = Run(new ImageBatchLoader(dataset, leaf, Small with { Seed = 4 }), 1);
