@@ -251,29 +251,43 @@ public sealed class DataBenchCommand : ICliCommand
                     }
                     Console.WriteLine($"  round {round + 1} threads {t}: ours {ours[t][^1],7:0.0} img/s" + (usePeer && theirs[t].Count > 0 ? $"   torchvision+PIL {theirs[t][^1],7:0.0} img/s" : ""));
                 }
-            Console.WriteLine($"  {"threads",7} {"ours img/s",11} {"per core",9} {"peer img/s",11} {"per core",9} {"ours/peer",9} {"scaling",8}");
+            Console.WriteLine($"  {"threads",7} {"ours img/s",11} {"per core",9} {"peer img/s",11} {"per core",9} {"ours/peer",9} {"scaling",8}   (medians; ours/peer = median of per-round ratios)");
             foreach (var t in threads)
             {
                 double o = LoaderBenchmark.Median(ours[t]), p = LoaderBenchmark.Median(theirs[t]);
+                double ratio = LoaderBenchmark.Median(ours[t].Zip(theirs[t], (a, b) => a / b));
                 double scaling = o / LoaderBenchmark.Median(ours[threads[0]]);
-                Console.WriteLine($"  {t,7} {o,11:0.0} {o / t,9:0.0} {(double.IsNaN(p) ? "—" : p.ToString("0.0")),11} {(double.IsNaN(p) ? "—" : (p / t).ToString("0.0")),9} {(double.IsNaN(p) ? "—" : (o / p).ToString("0.00") + "×"),9} {scaling,7:0.00}×");
+                Console.WriteLine($"  {t,7} {o,11:0.0} {o / t,9:0.0} {(double.IsNaN(p) ? "—" : p.ToString("0.0")),11} {(double.IsNaN(p) ? "—" : (p / t).ToString("0.0")),9} {(double.IsNaN(ratio) ? "—" : ratio.ToString("0.00") + "×"),9} {scaling,7:0.00}×");
                 results.Add(new Dictionary<string, object>
                 {
                     ["set"] = kind.ToString(), ["threads"] = t, ["images"] = paths.Count, ["meanKB"] = sizes.Average() / 1000,
                     ["oursMedian"] = o, ["ours"] = ours[t], ["peerMedian"] = double.IsNaN(p) ? -1 : p, ["peer"] = theirs[t],
+                    ["medianRatio"] = double.IsNaN(ratio) ? -1 : ratio,
                 });
+            }
+            if (usePeer && threads.Length > 1)
+            {
+                double peerScaling = LoaderBenchmark.Median(theirs[threads[^1]]) / LoaderBenchmark.Median(theirs[threads[0]]);
+                Console.WriteLine($"  peer scaling {threads[0]}→{threads[^1]} threads: {peerScaling:0.00}×");
             }
             if (memory && kind == kinds[0])
             {
-                Console.WriteLine($"\n  memory, slow consumer (50 ms per batch), batch {batch}, 224 px, {threads.Max()} threads:");
-                foreach (var prefetch in new[] { 1, 2, 4, 8 })
+                const int memoryBatch = 16;
+                Console.WriteLine($"\n  memory: a slow consumer (300 ms per batch) so the loader runs ahead as far as allowed; batch {memoryBatch}, 224 px, {threads.Max()} threads, 480 images; each probe in a fresh process:");
+                foreach (var prefetch in new[] { 1, 4, 16 })
                 {
-                    var (growth, batchBytes, ahead) = RunProbe($"{kind},{threads.Max()},{prefetch},{batch}", directory, count);
-                    Console.WriteLine($"    prefetch {prefetch}: peak resident growth {growth / 1e6,6:0.0} MB = {(double)growth / batchBytes,4:0.0} batches of {batchBytes / 1e6:0.0} MB; at most {ahead} batches ahead");
+                    var (growth, batchBytes, ahead) = RunProbe($"{kind},{threads.Max()},{prefetch},{memoryBatch}", directory, count);
+                    Console.WriteLine($"    prefetch {prefetch,2}: peak resident growth {growth / 1e6,6:0.0} MB = {(double)growth / batchBytes,4:0.0} batches of {batchBytes / 1e6:0.0} MB; at most {ahead} batches ahead");
                     results.Add(new Dictionary<string, object> { ["set"] = kind.ToString(), ["memoryPrefetch"] = prefetch, ["peakGrowthBytes"] = growth, ["batchBytes"] = batchBytes, ["peakBatchesAhead"] = ahead });
                 }
             }
         }
+        var synthetic = Stopwatch.StartNew();
+        var world = SyntheticWorld.Create(SyntheticHierarchyConfig.Default(), seed: 0);
+        var (train, easy, hard) = world.StandardSplits();
+        synthetic.Stop();
+        Console.WriteLine($"\nsynthetic hierarchy: {train.Count + easy.Count + hard.Count:N0} images of 32×32 (train + easy test + hard test) in {synthetic.Elapsed.TotalSeconds:0.00} s");
+        results.Add(new Dictionary<string, object> { ["set"] = "synthetic", ["images"] = train.Count + easy.Count + hard.Count, ["seconds"] = synthetic.Elapsed.TotalSeconds });
         JsonFiles.Write(output, results);
         Console.WriteLine($"\nfigures: {output}");
         return 0;
@@ -300,8 +314,8 @@ public sealed class DataBenchCommand : ICliCommand
         var parts = spec.Split(',');
         var kind = Enum.Parse<BenchmarkImageKind>(parts[0]);
         var paths = LoaderBenchmark.EnsureImages(Path.Combine(directory, kind.ToString()), kind, count);
-        var (growth, batchBytes, ahead) = LoaderBenchmark.MeasureMemory(LoaderBenchmark.DatasetOf(paths, kind.ToString(), repeat: Math.Max(1, 640 / paths.Count)),
-            int.Parse(parts[1], CultureInfo.InvariantCulture), int.Parse(parts[2], CultureInfo.InvariantCulture), int.Parse(parts[3], CultureInfo.InvariantCulture), TimeSpan.FromMilliseconds(50));
+        var (growth, batchBytes, ahead) = LoaderBenchmark.MeasureMemory(LoaderBenchmark.DatasetOf(paths.Take(480).ToList(), kind.ToString(), repeat: Math.Max(1, (480 + paths.Count - 1) / paths.Count)),
+            int.Parse(parts[1], CultureInfo.InvariantCulture), int.Parse(parts[2], CultureInfo.InvariantCulture), int.Parse(parts[3], CultureInfo.InvariantCulture), TimeSpan.FromMilliseconds(300));
         Console.WriteLine($"{growth} {batchBytes} {ahead}");
         return 0;
     }

@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 using SkiaSharp;
 
@@ -88,11 +90,12 @@ public sealed class ImageDecoder
         var vertical = FilterBank.Create(crop.Y, crop.Height, height, size);
         int firstRow = vertical.Start[0], lastRow = vertical.Start[size - 1] + vertical.Count[size - 1];
         for (int o = 0; o < size; o++) { firstRow = Math.Min(firstRow, vertical.Start[o]); lastRow = Math.Max(lastRow, vertical.Start[o] + vertical.Count[o]); }
-        int rowCount = lastRow - firstRow, rowLength = 3 * size;
+        // Rows hold 4 floats per pixel (RGBA order, alpha unused) so one SIMD lane group carries a whole pixel.
+        int rowCount = lastRow - firstRow, rowLength = 4 * size;
         if (rows.Length < rowCount * rowLength) rows = new float[rowCount * rowLength];
         if (accumulator.Length < rowLength) accumulator = new float[rowLength];
 
-        // Horizontal pass: each needed source row → S interleaved RGB floats (mirrored when flipping).
+        // Horizontal pass: each needed source row → S pixels (mirrored when flipping).
         fixed (byte* src = source)
         fixed (float* rowBase = rows)
         fixed (float* weights = horizontal.Weights)
@@ -105,19 +108,12 @@ public sealed class ImageDecoder
                 {
                     int start = horizontal.Start[o], count = horizontal.Count[o];
                     float* w = weights + o * horizontal.MaxTaps;
-                    byte* px = line + 4 * start;
-                    float red = 0, green = 0, blue = 0;
-                    for (int k = 0; k < count; k++, px += 4)
-                    {
-                        float wk = w[k];
-                        red += wk * px[0];
-                        green += wk * px[1];
-                        blue += wk * px[2];
-                    }
-                    int target = 3 * (flip ? size - 1 - o : o);
-                    output[target] = red;
-                    output[target + 1] = green;
-                    output[target + 2] = blue;
+                    uint* px = (uint*)(line + 4 * start);
+                    var sum = Vector128<float>.Zero;
+                    for (int k = 0; k < count; k++)
+                        sum += PixelToVector(px[k]) * Vector128.Create(w[k]);
+                    int target = 4 * (flip ? size - 1 - o : o);
+                    sum.Store(output + target);
                 }
             }
         }
@@ -136,11 +132,21 @@ public sealed class ImageDecoder
             int rowOffset = o * size;
             for (int x = 0; x < size; x++)
             {
-                destination[rowOffset + x] = acc[3 * x] * scale[0] + bias[0];
-                destination[plane + rowOffset + x] = acc[3 * x + 1] * scale[1] + bias[1];
-                destination[2 * plane + rowOffset + x] = acc[3 * x + 2] * scale[2] + bias[2];
+                destination[rowOffset + x] = acc[4 * x] * scale[0] + bias[0];
+                destination[plane + rowOffset + x] = acc[4 * x + 1] * scale[1] + bias[1];
+                destination[2 * plane + rowOffset + x] = acc[4 * x + 2] * scale[2] + bias[2];
             }
         }
+    }
+
+    /// <summary>Four bytes (R, G, B, A) → four floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> PixelToVector(uint rgba)
+    {
+        var bytes = Vector128.CreateScalarUnsafe(rgba).AsByte();
+        var words = Vector128.WidenLower(bytes);
+        var ints = Vector128.WidenLower(words);
+        return Vector128.ConvertToSingle(ints.AsInt32());
     }
 
     private static void MultiplyAdd(Span<float> accumulator, ReadOnlySpan<float> values, float weight)
