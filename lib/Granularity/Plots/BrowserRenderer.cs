@@ -20,7 +20,7 @@ internal static class BrowserRenderer
         try
         {
             var page = browser.NewPageAsync().GetAwaiter().GetResult();
-            page.SetContentAsync(html, new NavigationOptions { WaitUntil = new[] { WaitUntilNavigation.Load }, Timeout = 120_000 }).GetAwaiter().GetResult();
+            page.SetContentAsync(html, new SetContentOptions { WaitUntil = new[] { WaitUntilNavigation.Load }, Timeout = 120_000 }).GetAwaiter().GetResult();
             page.WaitForFunctionAsync("() => document.querySelector('.js-plotly-plot') !== null", new WaitForFunctionOptions { Timeout = 120_000 }).GetAwaiter().GetResult();
             string Image(string format) => page.EvaluateExpressionAsync<string>(
                 $"Plotly.toImage(document.querySelector('.js-plotly-plot'), {{format: '{format}', width: {width}, height: {height}}})").GetAwaiter().GetResult();
