@@ -41,7 +41,7 @@ public sealed record TheoryConfig
     private readonly double learningRate = 0.3;
     private readonly int batchSize = 64;
     private readonly int steps = 600;
-    private readonly int evalEvery = 25;
+    private readonly int evalEvery = 50;
     private readonly int testSamplesPerKind = 1000;
     private readonly int headTrainingSamples = 2000;
     private readonly int trainingSetSize;
@@ -120,7 +120,7 @@ public sealed record TheoryConfig
     public static TheoryConfig Quick() => new TheoryConfig().Validate();
 
     /// <summary>The asymptotic regime: d = 1000, k = 16 ≈ d^0.4, 1,000 steps.</summary>
-    public static TheoryConfig Paper() => new TheoryConfig { Dimension = 1000, SubclassesPerSuperclass = 16, Steps = 1000, EvalEvery = 50 }.Validate();
+    public static TheoryConfig Paper() => new TheoryConfig { Dimension = 1000, SubclassesPerSuperclass = 16, Steps = 1000 }.Validate();
 
     /// <summary>Checks the relations between fields; returns this configuration so calls chain.</summary>
     public TheoryConfig Validate()

@@ -70,16 +70,25 @@ public static class TheoryExperiment
         return new TheoryRun(folder, config, summary, fromCache);
     }
 
-    /// <summary>Runs (or reads) every configuration of <paramref name="sweep"/>, in order, reporting each as it finishes.</summary>
-    public static IReadOnlyList<TheoryRun> RunSweep(TheorySweep sweep, string? runsRoot = null, Action<TheoryRun>? finished = null)
+    /// <summary>
+    /// Runs (or reads) every configuration of <paramref name="sweep"/>, reporting each as it finishes, and returns them in
+    /// the sweep's order. Runs are independent and single-threaded (see <see cref="Threads"/>), so up to
+    /// <paramref name="parallelism"/> of them (default: logical CPUs / Threads) train at once; each result depends only
+    /// on its configuration.
+    /// </summary>
+    public static IReadOnlyList<TheoryRun> RunSweep(TheorySweep sweep, string? runsRoot = null, Action<TheoryRun>? finished = null, int? parallelism = null)
     {
-        var runs = new List<TheoryRun>();
-        foreach (var config in sweep.Configs)
+        var configs = sweep.Configs;
+        var runs = new TheoryRun[configs.Count];
+        var gate = new object();
+        using var threads = WithThreads(Threads);
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism ?? Environment.ProcessorCount / Math.Max(1, Threads)) };
+        Parallel.For(0, configs.Count, options, index =>
         {
-            var run = GetOrRun(config, runsRoot);
-            runs.Add(run);
-            finished?.Invoke(run);
-        }
+            var run = GetOrRun(configs[index], runsRoot);
+            runs[index] = run;
+            if (finished is not null) lock (gate) finished(run);
+        });
         return runs;
     }
 
