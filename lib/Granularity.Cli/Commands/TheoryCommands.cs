@@ -158,3 +158,48 @@ public sealed class TheoryBenchCommand : ICliCommand
         return leaked ? 1 : 0;
     }
 }
+
+/// <summary>`granularity theory figures`: the notebook's figures and results table from the sweep's run folders, without a notebook host.</summary>
+public sealed class TheoryFiguresCommand : ICliCommand
+{
+    public string Name => "theory figures";
+    public string Summary => "export the theory figures (model, dynamics, accuracy, hard vs k, sweeps) and print the results-vs-paper table";
+    public string Usage => """
+        usage: granularity theory figures [--quick | --full] [--out FOLDER] [--runs FOLDER]
+          --quick / --full  which sweep's runs to read (missing runs are trained first); Quick is the default
+          --out FOLDER      where figures go (default GRANULARITY_FIGURES or artifacts/figures, then 01-theory-coarse-vs-fine)
+          --runs FOLDER     run folders root (default GRANULARITY_RUNS or artifacts/runs)
+        """;
+
+    public int Run(CliArguments arguments)
+    {
+        var full = arguments.Flag("full");
+        var quick = arguments.Flag("quick");
+        if (full && quick) throw new CliUsageException("choose one of --quick and --full");
+        var output = arguments.String("out", Path.Combine(ProjectPaths.FiguresRoot, "01-theory-coarse-vs-fine"));
+        var runsRoot = arguments.String("runs");
+        arguments.RejectUnknown();
+        NotebookSetup.InstallFSharpCoreResolver();
+        TorchRuntime.EnsureNativesLoaded();
+        var sweep = full ? TheorySweep.Full() : TheorySweep.Quick();
+        var runs = TheoryExperiment.RunSweep(sweep, runsRoot);
+        var config = sweep.Base;
+        var charts = new (string Id, Func<Plotly.NET.GenericChart> Build)[]
+        {
+            ("theory-model", () => Granularity.Plots.TheoryCharts.DataModel(config)),
+            ("theory-dynamics", () => Granularity.Plots.TheoryCharts.Dynamics(TheorySweep.Along(runs, config, SweepAxis.Seed))),
+            ("theory-accuracy", () => Granularity.Plots.TheoryCharts.Accuracy(TheorySweep.Along(runs, config, SweepAxis.Seed))),
+            ("theory-hard-vs-k", () => Granularity.Plots.TheoryCharts.HardAccuracyVsK(TheorySweep.Along(runs, config, SweepAxis.Subclasses))),
+            ("theory-sweeps", () => Granularity.Plots.TheoryCharts.Sweeps(runs, sweep)),
+        };
+        foreach (var (id, build) in charts)
+        {
+            var files = Granularity.Plots.FigureExport.Save(build(), output, id);
+            Console.WriteLine($"{id}: {files.Html}{(files.Png is null ? "" : ", .png, .svg")}");
+        }
+        Console.WriteLine();
+        foreach (var check in Granularity.Plots.TheoryCharts.ClaimChecks(runs, sweep))
+            Console.WriteLine($"[{(check.Holds ? "holds" : "FAILS")}] {check.Claim}\n    paper: {check.Paper}\n    ours:  {check.Ours}   (expected {check.Expected})");
+        return 0;
+    }
+}

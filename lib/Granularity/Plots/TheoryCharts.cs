@@ -33,6 +33,7 @@ public static class TheoryCharts
         while (hard.FineLabels.item<long>() != easyLabel.item<long>()) { hard.Dispose(); hard = data.Sample(1, hardShare: 1, generator); }
         using var _ = hard;
         var features = data.FeatureNames.Select(n => "⟨x, " + n + "⟩").ToArray();
+        var limit = Math.Round(config.FeatureStrength + 3 * config.NoiseStd, 2);
         GenericChart Panel(MultiViewBatch sample, bool showScale)
         {
             var projections = data.PatchProjections(sample, 0);
@@ -40,10 +41,17 @@ public static class TheoryCharts
             var rows = Enumerable.Range(0, config.Patches)
                 .Select(p => Enumerable.Range(0, config.FeatureCount).Select(f => Math.Round(projections[p, f], 2)).ToArray()).ToArray();
             var labels = Enumerable.Range(0, config.Patches).Select(p => $"patch {p + 1}: {((PatchRole)roles[p]).ToString().ToLowerInvariant()}").ToArray();
-            return Chart.Heatmap<double, string, string, string>(
+            var heatmap = Chart.Heatmap<double, string, string, string>(
                 zData: rows, X: features, Y: labels, ShowScale: showScale,
                 ColorScale: StyleParam.Colorscale.NewCustom(new[] { Tuple.Create(0.0, Color.fromString("#2166ac")), Tuple.Create(0.5, Color.fromString("#f7f7f7")), Tuple.Create(1.0, Color.fromString("#b2182b")) }),
                 ReverseYAxis: true);
+            // One symmetric colour range for both panels, white at 0, so noise reads as pale and features as red.
+            foreach (var trace in heatmap.GetTraces())
+            {
+                trace.SetProperty("zmin", -limit);
+                trace.SetProperty("zmax", limit);
+            }
+            return heatmap;
         }
         var label = easyLabel.item<long>();
         var subclass = $"subclass ({label / config.SubclassesPerSuperclass}, {label % config.SubclassesPerSuperclass})";
@@ -186,8 +194,16 @@ public static class TheoryCharts
         GenericChart Series(string name, string color, string band, Func<TheorySummary, double> value)
         {
             var values = groups.Select(g => g.Select(r => value(r.Summary)).ToArray()).ToArray();
-            return Chart.Range<double, double, string>(x, values.Select(v => SeedStatistics.Median(v)).ToArray(), values.Select(v => v.Max()).ToArray(), values.Select(v => v.Min()).ToArray(),
-                StyleParam.Mode.Lines_Markers, Name: name, ShowLegend: showLegend, LineColor: Color.fromString(color), MarkerColor: Color.fromString(color), RangeColor: Color.fromString(band));
+            var none = Color.fromString("rgba(0,0,0,0)");
+            // The min–max band: the lower edge, then the upper edge filled down to it, both without a legend entry.
+            return Chart.Combine(new[]
+            {
+                Chart.Line<double, double, string>(x, values.Select(v => v.Min()).ToArray(), Name: name + " min", ShowLegend: false, LineColor: none),
+                Chart.Line<double, double, string>(x, values.Select(v => v.Max()).ToArray(), Name: name + " max", ShowLegend: false, LineColor: none,
+                    Fill: StyleParam.Fill.ToNext_y, FillColor: Color.fromString(band)),
+                Chart.Line<double, double, string>(x, values.Select(v => SeedStatistics.Median(v)).ToArray(), Name: name, ShowMarkers: true, ShowLegend: showLegend,
+                    LineColor: Color.fromString(color), MarkerColor: Color.fromString(color)),
+            });
         }
         return Chart.Combine(new[]
         {
@@ -195,7 +211,7 @@ public static class TheoryCharts
             Series("fine-trained, subclass → superclass", FineColor, "rgba(31,119,180,0.18)", s => s.Fine.HardAccuracy),
             Series("fine-trained, re-fitted coarse head", RefitColor, "rgba(44,160,44,0.18)", s => s.Fine.RefitHeadHardAccuracy),
         }).WithXAxisStyle<double, double, string>(TitleText: axisTitle)
-          .WithYAxisStyle<double, double, string>(TitleText: "superclass accuracy, hard samples", MinMax: Tuple.Create(0.4, 1.03));
+          .WithYAxisStyle<double, double, string>(TitleText: showLegend ? "superclass accuracy, hard samples" : "", MinMax: Tuple.Create(0.4, 1.03));
     }
 
     private static GenericChart Titled(GenericChart chart, string title) => Plotly.NET.Chart.withTitle(title, null).Invoke(chart);
