@@ -277,6 +277,21 @@ public static class FineToCoarse
         return values.ToArray();
     }
 
+    /// <summary>The label sets of <paramref name="config"/> on one seed's training images: classes, group and H(target | pretraining).</summary>
+    public static DataFrame LabelSetTable(FineToCoarseConfig config, int seed)
+    {
+        using var data = SyntheticHierarchyData.Create(config.Validated().Dataset, seed);
+        var target = data.TrainingLabels(TargetLevel);
+        var levels = new[] { TargetLevel }.Concat(config.PretrainingLevels).Where(data.Levels.Contains).ToList();
+        var bits = levels.Select(l => Alignment.Measure(data.TrainingLabels(l), data.Labels(l).ClassCount, target, data.Labels(TargetLevel).ClassCount).ConditionalEntropyBits).ToList();
+        return new DataFrame(
+            new StringDataFrameColumn("label set", levels),
+            new StringDataFrameColumn("group", levels.Select(l => LabelSets[l].ToString())),
+            new Int32DataFrameColumn("classes", levels.Select(l => data.Labels(l).ClassCount)),
+            new DoubleDataFrameColumn("H(target|pretraining)_bits", bits.Select(b => Math.Round(b, 3))),
+            new Int32DataFrameColumn("hard training images", levels.Select(_ => data.Train.IsHard.Count(h => h))));
+    }
+
     /// <summary>The tidy table: one row per seed, label set and readout, errors in percent.</summary>
     public static DataFrame Table(FineToCoarseResults results)
     {

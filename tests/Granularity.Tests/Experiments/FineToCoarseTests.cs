@@ -14,10 +14,10 @@ public sealed class FineToCoarseTests
         return path;
     }
 
-    /// <summary>A run of every code path in seconds: 128 images, an 8-channel CNN, one epoch per stage.</summary>
+    /// <summary>A run of every code path in seconds: 128 images, a 16-channel CNN, one epoch per stage.</summary>
     private static FineToCoarseConfig Tiny() => new(
         Name: "tiny", Seeds: [3], PretrainingLevels: ["leaf", "rand_full", "kmeans_within", "kmeans_across"],
-        Readouts: [Readout.LinearProbe, Readout.ProbeThenFineTuning], TrainSamples: 128, TestSamples: 32, SmallCnnWidth: 8,
+        Readouts: [Readout.LinearProbe, Readout.ProbeThenFineTuning], TrainSamples: 128, TestSamples: 32, SmallCnnWidth: 16,
         PretrainingEpochs: 1, TransferEpochs: 1, ProbeEpochs: 2, BatchSize: 32, ClusterClasses: 8);
 
     [Fact]
