@@ -23,6 +23,9 @@ public sealed class TrainingOptions
     /// <summary>Stop (as a kill would) after this many epochs trained in this call, once their checkpoint is written; for resume tests.</summary>
     public int? StopAfterEpochs { get; init; }
 
+    /// <summary>Evaluate the splits after every epoch (true) or only after a stage's last epoch (false: earlier rows hold NaN; saves time in sweeps).</summary>
+    public bool EvaluateEachEpoch { get; init; } = true;
+
     /// <summary>Checked between steps; a cancelled run keeps its last checkpoint and resumes from it next time.</summary>
     public CancellationToken Cancellation { get; init; }
 
@@ -101,11 +104,13 @@ internal sealed class StageTrainer
             var clock = Stopwatch.StartNew();
             var (loss, error, lr) = TrainEpoch(optimizer, epoch, device);
             var seconds = clock.Elapsed.TotalSeconds;
-            var evaluations = Evaluation.Select(e => Evaluator.Evaluate(Model, e.Source, e.Split, Labels.Level).Summary).ToList();
+            var done = epoch + 1 == Stage.Epochs;
+            var evaluations = Options.EvaluateEachEpoch || done
+                ? Evaluation.Select(e => Evaluator.Evaluate(Model, e.Source, e.Split, Labels.Level).Summary).ToList()
+                : Evaluation.Select(e => new SplitEvaluation(e.Split, Labels.Level, e.Source.Count, double.NaN, double.NaN)).ToList();
             metrics.Add([epoch + 1, lr, loss, error, seconds, Train.Count / Math.Max(seconds, 1e-9),
                 .. evaluations.SelectMany(e => new[] { e.Top1Error, e.Top5Error })]);
-            writer?.Epoch(StageName, epoch + 1, loss, error, lr, evaluations);
-            var done = epoch + 1 == Stage.Epochs;
+            writer?.Epoch(StageName, epoch + 1, loss, error, lr, evaluations.Where(e => !double.IsNaN(e.Top1Error)));
             Checkpoint.Write(CheckpointPath, Header(epoch + 1, metrics), Model, optimizer);
             Folder.WriteMetrics(metrics);
             Options.Progress?.Invoke(new TrainingProgress(StageName, Labels.Level, epoch, Stage.Epochs, Train.Count, Train.Count, loss, lr,

@@ -18,6 +18,12 @@ public enum TransferMode
     FullFineTuning,
     /// <summary>New head trained on frozen features (precomputed once); the body is untouched.</summary>
     LinearProbe,
+    /// <summary>
+    /// LP-then-FT (Kumar et al. 2022): a linear probe on frozen features (the <c>Probe</c> stage) initialises the new head,
+    /// then every weight is fine-tuned (the <c>Transfer</c> stage). A random head sends large gradients into the body in the
+    /// first steps and can overwrite pretrained features; a head that already fits the target does not.
+    /// </summary>
+    LinearProbeThenFineTuning,
 }
 
 /// <summary>
@@ -108,15 +114,17 @@ public sealed record StageConfig(
 
 /// <summary>Which labelled images a run trains and evaluates on (see <see cref="TrainingDatasets"/> for the names).</summary>
 public sealed record DatasetConfig(
-    string Name,                 // a name registered in TrainingDatasets (e.g. "toy-hierarchy")
+    string Name,                 // a name registered in TrainingDatasets (e.g. "synthetic-hierarchy")
     int TrainSamples = 0,        // 0 = the dataset's own size
     int EvaluationSamples = 0,   // per evaluation split; 0 = the dataset's own size
-    int ImageSize = 0)           // px the loader yields; 0 = the model's ImageSize
+    int ImageSize = 0,           // px the loader yields; 0 = the model's ImageSize
+    double HardTrainingShare = -1) // synthetic datasets only: share of hard training images in [0, 1]; < 0 = the dataset's default
 {
     public DatasetConfig Validated()
     {
         if (string.IsNullOrWhiteSpace(Name)) throw new ArgumentException("DatasetConfig.Name must name a registered dataset, got an empty string");
         if (TrainSamples < 0 || EvaluationSamples < 0) throw new ArgumentException($"DatasetConfig sample counts must be ≥ 0 (0 = all), got {TrainSamples}/{EvaluationSamples}");
+        if (HardTrainingShare > 1) throw new ArgumentException($"DatasetConfig.HardTrainingShare must be in [0, 1] (or < 0 for the dataset's default), got {HardTrainingShare}");
         return this;
     }
 }
@@ -159,7 +167,8 @@ public sealed record TrainingConfig(
     StageConfig Baseline,
     TransferMode TransferMode,
     int Seed,
-    Precision Precision = Precision.Float32)
+    Precision Precision = Precision.Float32,
+    StageConfig? Probe = null)                 // LinearProbeThenFineTuning only: the linear probe that initialises the head
 {
     /// <summary>True when this is the baseline (pretraining level = target level).</summary>
     public bool IsBaseline => PretrainingLevel == TargetLevel;
@@ -168,6 +177,9 @@ public sealed record TrainingConfig(
     {
         Dataset.Validated(); Model.Validated();
         Pretraining.Validated("Pretraining"); Transfer.Validated("Transfer"); Baseline.Validated("Baseline");
+        if (TransferMode == TransferMode.LinearProbeThenFineTuning && Probe is null)
+            throw new ArgumentException("TrainingConfig.Probe must be set (the linear-probe stage) when TransferMode is LinearProbeThenFineTuning");
+        Probe?.Validated("Probe");
         if (string.IsNullOrWhiteSpace(PretrainingLevel)) throw new ArgumentException("TrainingConfig.PretrainingLevel must name a level of the dataset's hierarchy");
         if (string.IsNullOrWhiteSpace(TargetLevel)) throw new ArgumentException("TrainingConfig.TargetLevel must name a level of the dataset's hierarchy");
         if (Seed < 0) throw new ArgumentException($"TrainingConfig.Seed must be ≥ 0, got {Seed}");

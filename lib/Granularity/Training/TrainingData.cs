@@ -45,7 +45,7 @@ public static class TrainingDatasets
 {
     private static readonly Dictionary<string, Func<DatasetConfig, int, ITrainingData>> Factories = new(StringComparer.Ordinal)
     {
-        [ToyHierarchyData.DatasetName] = (config, seed) => ToyHierarchyData.Create(config, seed),
+        [SyntheticHierarchyData.DatasetName] = (config, seed) => SyntheticHierarchyData.Create(config, seed),
     };
 
     /// <summary>Registers (or replaces) the factory for <paramref name="name"/>: (config, data seed) → dataset.</summary>

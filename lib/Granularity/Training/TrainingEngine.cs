@@ -42,6 +42,7 @@ public static class TrainingEngine
     public const string TransferExperiment = "training";
     public const string CheckpointFile = "checkpoint.ckpt";
     public const string ModelFile = "model.ckpt";
+    public const string ProbeCheckpointFile = "probe.ckpt";
 
     /// <summary>Pretrains (or, at the target level, trains the baseline) and returns the run; a finished run is reused.</summary>
     public static PretrainingResult Pretrain(PretrainingConfig config, TrainingOptions? options = null, ITrainingData? data = null)
@@ -123,6 +124,7 @@ public static class TrainingEngine
                 JsonFiles.Serialize(config), config.Model, false, final.FeatureCount, final.ClassCount, targetLabels, "final",
                 metrics.Rows.Count, metrics.Rows.Count, metrics.Columns.ToArray(), metrics.Rows.Select(r => r.ToArray()).ToArray()), final, optimizer: null);
             if (File.Exists(folder.File(CheckpointFile))) File.Delete(folder.File(CheckpointFile));
+            if (File.Exists(folder.File(ProbeCheckpointFile))) File.Delete(folder.File(ProbeCheckpointFile));
             if (!ReferenceEquals(final, body)) final.Dispose();
             var summary = new ExperimentSummary(config.Protocol, pretrainingLabels.Level, pretrainingLabels.ClassCount, targetLabels.Level,
                 targetLabels.ClassCount, config.TransferMode, config.IsBaseline, config.Seed, results.Select(r => r.Summary).ToList(),
@@ -152,29 +154,37 @@ public static class TrainingEngine
 
     private static (Classifier Final, MetricsTable Metrics) Transfer(TrainingConfig config, RunFolder folder, Classifier pretrained, LabelMap target, ITrainingData data, TrainingOptions options)
     {
-        var device = TorchRuntime.Device;
         TorchRuntime.Seed(SeedMix.Combine(config.Seed, "new-head"));
         var model = pretrained.WithNewHead(target.ClassCount);
         var configJson = JsonFiles.Serialize(config);
-        if (config.TransferMode == TransferMode.FullFineTuning)
-        {
-            var train = data.Training(config.TargetLevel, config.Transfer.BatchSize, SeedMix.Combine(config.Seed, "order-transfer"));
-            RequireClassCount(train, target, "transfer");
-            var trainer = new StageTrainer
-            {
-                StageName = "fine-tuning", Model = model, Train = train, Evaluation = data.Evaluation(config.TargetLevel, EvaluationBatch(config.Transfer)),
-                Stage = config.Transfer, Labels = target, Seed = config.Seed, Precision = config.Precision, Folder = folder,
-                CheckpointPath = folder.File(CheckpointFile), ConfigJson = configJson, ConfigType = nameof(TrainingConfig),
-                ModelConfig = config.Model, FeaturesOnly = false, Options = options,
-            };
-            return (model, trainer.Run());
-        }
+        if (config.TransferMode == TransferMode.LinearProbe)
+            return (model, ProbeHead(config, config.Transfer, folder.File(CheckpointFile), folder, model, target, data, options));
+        if (config.TransferMode == TransferMode.LinearProbeThenFineTuning)
+            ProbeHead(config, config.Probe!, folder.File(ProbeCheckpointFile), folder, model, target, data, options);
 
-        // Linear probe: features of the frozen body once, then the head alone over them (synthetic note §2).
+        var train = data.Training(config.TargetLevel, config.Transfer.BatchSize, SeedMix.Combine(config.Seed, "order-transfer"));
+        RequireClassCount(train, target, "transfer");
+        var trainer = new StageTrainer
+        {
+            StageName = "fine-tuning", Model = model, Train = train, Evaluation = data.Evaluation(config.TargetLevel, EvaluationBatch(config.Transfer)),
+            Stage = config.Transfer, Labels = target, Seed = config.Seed, Precision = config.Precision, Folder = folder,
+            CheckpointPath = folder.File(CheckpointFile), ConfigJson = configJson, ConfigType = nameof(TrainingConfig),
+            ModelConfig = config.Model, FeaturesOnly = false, Options = options,
+        };
+        return (model, trainer.Run());
+    }
+
+    /// <summary>
+    /// Trains <paramref name="model"/>'s head as a linear probe on the frozen body's features (computed once; synthetic
+    /// note §2) and copies the result into the head; returns the probe stage's metrics.
+    /// </summary>
+    private static MetricsTable ProbeHead(TrainingConfig config, StageConfig stage, string checkpointPath, RunFolder folder, Classifier model, LabelMap target, ITrainingData data, TrainingOptions options)
+    {
+        var device = TorchRuntime.Device;
         model.to(device);
-        using var trainFeatures = Features(model, data.TrainingForFeatures(config.TargetLevel, EvaluationBatch(config.Transfer)), target, config.Transfer.BatchSize, shuffle: true, SeedMix.Combine(config.Seed, "order-transfer"));
-        var evaluationFeatures = data.Evaluation(config.TargetLevel, EvaluationBatch(config.Transfer))
-            .Select(e => (e.Split, (IBatchSource)Features(model, e.Source, target, EvaluationBatch(config.Transfer), shuffle: false, 0))).ToList();
+        using var trainFeatures = Features(model, data.TrainingForFeatures(config.TargetLevel, EvaluationBatch(stage)), target, stage.BatchSize, shuffle: true, SeedMix.Combine(config.Seed, "order-transfer"));
+        var evaluationFeatures = data.Evaluation(config.TargetLevel, EvaluationBatch(stage))
+            .Select(e => (e.Split, (IBatchSource)Features(model, e.Source, target, EvaluationBatch(stage), shuffle: false, 0))).ToList();
         try
         {
             TorchRuntime.Seed(SeedMix.Combine(config.Seed, "new-head"));
@@ -182,8 +192,8 @@ public static class TrainingEngine
             var trainer = new StageTrainer
             {
                 StageName = "linear-probe", Model = probe, Train = trainFeatures, Evaluation = evaluationFeatures,
-                Stage = config.Transfer, Labels = target, Seed = config.Seed, Precision = config.Precision, Folder = folder,
-                CheckpointPath = folder.File(CheckpointFile), ConfigJson = configJson, ConfigType = nameof(TrainingConfig),
+                Stage = stage, Labels = target, Seed = config.Seed, Precision = config.Precision, Folder = folder,
+                CheckpointPath = checkpointPath, ConfigJson = JsonFiles.Serialize(config), ConfigType = nameof(TrainingConfig),
                 ModelConfig = config.Model, FeaturesOnly = true, Options = options,
             };
             var metrics = trainer.Run();
@@ -192,7 +202,7 @@ public static class TrainingEngine
                 model.Head.weight!.copy_(probe.Head.weight!);
                 model.Head.bias!.copy_(probe.Head.bias!);
             }
-            return (model, metrics);
+            return metrics;
         }
         finally
         {

@@ -21,8 +21,8 @@ public static class TrainingProtocols
         _ => throw new ArgumentException($"unknown protocol '{name}'; known: {string.Join(", ", Names)}"),
     };
 
-    /// <summary>The default Quick dataset: 4,000 training and 2,000 test images per split at 32 px.</summary>
-    public static DatasetConfig QuickDataset => new(ToyHierarchyData.DatasetName, TrainSamples: 4000, EvaluationSamples: 2000, ImageSize: 32);
+    /// <summary>The default Quick dataset: the synthetic hierarchy, 4,000 training and 2,000 test images per split at 32 px.</summary>
+    public static DatasetConfig QuickDataset => new(SyntheticHierarchyData.DatasetName, TrainSamples: 4000, EvaluationSamples: 2000, ImageSize: 32);
 
     /// <summary>
     /// Quick, full fine-tuning (synthetic note §2): BN small CNN with global max pool, Adam, batch 64, no augmentation and

@@ -80,7 +80,7 @@ public sealed class TrainingEngineTests
     {
         var root = TrainingFixtures.TemporaryRoot();
         var config = TrainingFixtures.Tiny(epochs: 3).PretrainingPart();
-        using var data = new PoisonedData(ToyHierarchyData.Create(config.Dataset, config.Seed), poisonFrom: 1);
+        using var data = new PoisonedData(SyntheticHierarchyData.Create(config.Dataset, config.Seed), poisonFrom: 1);
         var error = Assert.Throws<TrainingDivergedException>(() => TrainingEngine.Pretrain(config, TrainingFixtures.Options(root), data));
         Assert.Contains("NaN", error.Message);
         Assert.Contains("epoch 2", error.Message);

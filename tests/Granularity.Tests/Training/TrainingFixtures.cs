@@ -11,7 +11,7 @@ internal static class TrainingFixtures
     public static TrainingConfig Tiny(string pretrainingLevel = "leaf", int seed = 0, int epochs = 2) =>
         TrainingProtocols.Quick(pretrainingLevel, "coarse", seed) with
         {
-            Dataset = new DatasetConfig(ToyHierarchyData.DatasetName, TrainSamples: 256, EvaluationSamples: 128, ImageSize: 16),
+            Dataset = new DatasetConfig(SyntheticHierarchyData.DatasetName, TrainSamples: 256, EvaluationSamples: 128, ImageSize: 16),
             Model = new ModelConfig(Architecture.SmallCnn, ImageSize: 16, SmallCnnWidth: 32),
             Pretraining = new StageConfig(epochs, 32, OptimizerKind.Adam, 2e-3, LearningRateSchedule.Cosine, WarmupEpochs: 0.5),
             Transfer = new StageConfig(epochs, 32, OptimizerKind.Sgd, 1e-2, LearningRateSchedule.Cosine, Momentum: 0.9, WeightDecay: 1e-4, LabelSmoothing: 0.1, GradientClipNorm: 5),
