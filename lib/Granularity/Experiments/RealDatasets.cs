@@ -323,6 +323,8 @@ public sealed class Inat2021TrainingData : ITrainingData
     private (int[], int) Clusters(bool within, string rank, string embeddingId, int[] targetLabels, int targetClasses)
     {
         var path = Path.Combine(EmbeddingsFolder, embeddingId + ".npy");
+        if (!File.Exists(path))
+            throw new ArgumentException($"embeddings '{embeddingId}' not found: no {path} (present: {string.Join(", ", EmbeddingIds().DefaultIfEmpty("none"))}); import a file with `granularity experiment inat2021 embeddings --import FILE --name {embeddingId}`");
         int classes = ClassCountOf(rank);
         var cache = Path.Combine(EmbeddingsFolder, $"{embeddingId}.{(within ? "within" : "across")}-{rank}-s{seed}.labels.txt");
         if (File.Exists(cache) && File.GetLastWriteTimeUtc(cache) >= File.GetLastWriteTimeUtc(path))
