@@ -1,0 +1,178 @@
+using System.Security.Cryptography;
+using Granularity.Runs;
+
+namespace Granularity.Data;
+
+/// <summary>Progress of a long step: what is being processed, bytes (or items) done and the total.</summary>
+public readonly record struct PreparationProgress(string Step, string Item, long Done, long Total);
+
+/// <summary>The verification result of one archive.</summary>
+public sealed record VerifiedFile(string Name, string Status, long Bytes, string? Md5, string Detail);
+
+/// <summary>A downloaded archive whose size or checksum differs from its manifest: preparation never proceeds past it.</summary>
+public sealed class ChecksumMismatchException(string message) : IOException(message);
+
+/// <summary>
+/// Verifies archives against a manifest (size, then md5) and remembers verified files by size and modification time in
+/// <c>.granularity-verified.json</c> beside them (written atomically after each file), so a rerun skips what is done.
+/// </summary>
+public static class ArchiveVerifier
+{
+    public const string StateFileName = ".granularity-verified.json";
+
+    private sealed record StateEntry(long Bytes, long ModifiedUtcTicks, string? Md5, DateTime VerifiedUtc);
+
+    /// <summary>
+    /// Checks <paramref name="fileNames"/> (default: every manifest file present in <paramref name="archiveFolder"/>).
+    /// Missing requested files and mismatches throw; files without a published md5 get theirs computed and recorded.
+    /// </summary>
+    public static List<VerifiedFile> Verify(DatasetManifest manifest, string archiveFolder, IReadOnlyCollection<string>? fileNames = null,
+        Action<PreparationProgress>? progress = null, bool requireAll = false)
+    {
+        if (!Directory.Exists(archiveFolder)) throw new DirectoryNotFoundException($"{archiveFolder}: archive folder not found");
+        var statePath = Path.Combine(archiveFolder, StateFileName);
+        var state = File.Exists(statePath) ? JsonFiles.Read<Dictionary<string, StateEntry>>(statePath) : new Dictionary<string, StateEntry>();
+        var wanted = fileNames is null ? manifest.Files : fileNames.Select(manifest.File).ToList();
+        var results = new List<VerifiedFile>();
+        var problems = new List<string>();
+        foreach (var file in wanted)
+        {
+            var info = new FileInfo(Path.Combine(archiveFolder, file.Name));
+            if (!info.Exists)
+            {
+                results.Add(new VerifiedFile(file.Name, "missing", 0, null, $"not in {archiveFolder}"));
+                if (fileNames is not null || requireAll) problems.Add($"{info.FullName}: missing (download it as data-manifests/{manifest.Name}.md says)");
+                continue;
+            }
+            if (file.Bytes is { } expectedBytes && info.Length != expectedBytes)
+            {
+                var detail = $"size {info.Length:N0} bytes, manifest says {expectedBytes:N0} (incomplete or wrong download)";
+                results.Add(new VerifiedFile(file.Name, "MISMATCH", info.Length, null, detail));
+                problems.Add($"{info.FullName}: {detail}");
+                continue;
+            }
+            long mtime = info.LastWriteTimeUtc.Ticks;
+            if (state.TryGetValue(file.Name, out var known) && known.Bytes == info.Length && known.ModifiedUtcTicks == mtime
+                && (file.Md5 is null || string.Equals(known.Md5, file.Md5, StringComparison.OrdinalIgnoreCase)))
+            {
+                results.Add(new VerifiedFile(file.Name, "ok (remembered)", info.Length, known.Md5, $"verified {known.VerifiedUtc:u}"));
+                continue;
+            }
+            var md5 = Md5Of(info.FullName, done => progress?.Invoke(new PreparationProgress("md5", file.Name, done, info.Length)));
+            if (file.Md5 is not null && !string.Equals(md5, file.Md5, StringComparison.OrdinalIgnoreCase))
+            {
+                var detail = $"md5 {md5}, manifest says {file.Md5} (corrupt download: delete and download again)";
+                results.Add(new VerifiedFile(file.Name, "MISMATCH", info.Length, md5, detail));
+                problems.Add($"{info.FullName}: {detail}");
+                state.Remove(file.Name);
+                continue;
+            }
+            state[file.Name] = new StateEntry(info.Length, mtime, md5, DateTime.UtcNow);
+            JsonFiles.Write(statePath, state);
+            results.Add(new VerifiedFile(file.Name, file.Md5 is null ? "ok (no published md5; recorded)" : "ok", info.Length, md5, ""));
+        }
+        if (problems.Count > 0) throw new ChecksumMismatchException("verification failed:\n  " + string.Join("\n  ", problems));
+        return results;
+    }
+
+    public static string Md5Of(string path, Action<long>? progress = null)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        var buffer = new byte[1 << 22];
+        long done = 0;
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            md5.AppendData(buffer, 0, read);
+            done += read;
+            progress?.Invoke(done);
+        }
+        return Convert.ToHexStringLower(md5.GetHashAndReset());
+    }
+}
+
+/// <summary>
+/// `data prepare`: verify the archives a split needs, extract them safely into the prepared root (resumable: finished
+/// archives are recorded in <c>.granularity-prepared.json</c>; a half-extracted one is redone, keeping complete files),
+/// and write the split's index. Uncompressed per-class tars inside archives are left for reading in place.
+/// </summary>
+public static class DatasetPreparation
+{
+    public const string StateFileName = ".granularity-prepared.json";
+
+    private sealed record ExtractedArchive(long Bytes, long ModifiedUtcTicks, long Files, DateTime CompletedUtc);
+
+    public static List<string> Prepare(DatasetManifest manifest, string archiveFolder, string preparedRoot, IReadOnlyList<string> splits,
+        Action<PreparationProgress>? progress = null, Action<string>? log = null)
+    {
+        log ??= _ => { };
+        var chosen = splits.Select(manifest.Split).ToList();
+        var files = chosen.SelectMany(s => s.Files).Distinct().ToList();
+        log($"verifying {files.Count} archive(s) in {archiveFolder}");
+        foreach (var result in ArchiveVerifier.Verify(manifest, archiveFolder, files, progress))
+            log($"  {result.Name}: {result.Status}");
+
+        Directory.CreateDirectory(preparedRoot);
+        var statePath = Path.Combine(preparedRoot, StateFileName);
+        var state = File.Exists(statePath) ? JsonFiles.Read<Dictionary<string, ExtractedArchive>>(statePath) : new Dictionary<string, ExtractedArchive>();
+        foreach (var name in files)
+        {
+            var file = manifest.File(name);
+            var archive = new FileInfo(Path.Combine(archiveFolder, name));
+            if (file.Extract == "none")
+            {
+                var copy = Path.Combine(preparedRoot, file.ExtractTo, name);
+                if (!File.Exists(copy) || new FileInfo(copy).Length != archive.Length)
+                {
+                    Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+                    File.Copy(archive.FullName, copy + ".partial", overwrite: true);
+                    File.Move(copy + ".partial", copy, overwrite: true);
+                }
+                continue;
+            }
+            if (state.TryGetValue(name, out var done) && done.Bytes == archive.Length && done.ModifiedUtcTicks == archive.LastWriteTimeUtc.Ticks)
+            {
+                log($"  {name}: already extracted ({done.Files:N0} files, {done.CompletedUtc:u})");
+                continue;
+            }
+            log($"extracting {name} → {Path.Combine(preparedRoot, file.ExtractTo)}");
+            long count = TarArchives.ExtractSafely(archive.FullName, Path.Combine(preparedRoot, file.ExtractTo),
+                (position, total) => progress?.Invoke(new PreparationProgress("extract", name, position, total)));
+            state[name] = new ExtractedArchive(archive.Length, archive.LastWriteTimeUtc.Ticks, count, DateTime.UtcNow);
+            JsonFiles.Write(statePath, state);
+            log($"  {name}: {count:N0} files");
+        }
+        var indexes = new List<string>();
+        foreach (var split in chosen)
+        {
+            var dataset = BuildIndex(manifest, preparedRoot, split.Name, progress);
+            var path = ImageIndex.DefaultPath(preparedRoot, split.Name);
+            ImageIndex.Write(dataset, path);
+            log($"index {path}: {dataset.Count:N0} images, {dataset.CategoryCount:N0} categories");
+            indexes.Add(path);
+        }
+        return indexes;
+    }
+
+    /// <summary>Scans a prepared split with the loader its manifest names.</summary>
+    public static ImageDataset BuildIndex(DatasetManifest manifest, string preparedRoot, string splitName, Action<PreparationProgress>? progress = null)
+    {
+        var split = manifest.Split(splitName);
+        string LabelFile() => Path.Combine(ProjectPaths.ManifestsRoot, split.LabelOrder
+            ?? throw new InvalidDataException($"manifest {manifest.Name}: split {split.Name} needs a labelOrder file"));
+        switch (split.Loader)
+        {
+            case "inat2021":
+                return INat2021.Load(preparedRoot, split.Name);
+            case "imagenet1k":
+                return ImageNet1k.Load(preparedRoot, split.Name, LabelFile());
+            default:
+                var (dataset, missing) = ImageNet21k.Load(Path.Combine(preparedRoot, split.ImageRoot), LabelFile(), $"{manifest.Name}/{split.Name}",
+                    (done, total) => progress?.Invoke(new PreparationProgress("index", split.Name, done, total)));
+                if (missing.Count > 0 && split.Classes is { } expected && dataset.Categories.Distinct().Count() < expected)
+                    throw new InvalidDataException($"{Path.Combine(preparedRoot, split.ImageRoot)}: {expected - dataset.Categories.Distinct().Count()} of the {expected} classes of {split.Name} are missing (first: {missing[0]})");
+                return dataset;
+        }
+    }
+}
