@@ -1,0 +1,241 @@
+using System.Globalization;
+using Granularity.Theory;
+using Microsoft.Data.Analysis;
+using Plotly.NET;
+using Plotly.NET.CSharp;
+using TorchSharp;
+using Chart = Plotly.NET.CSharp.Chart;
+
+namespace Granularity.Plots;
+
+/// <summary>One row of the theory notebook's "results vs paper" table.</summary>
+public sealed record TheoryClaimCheck(string Claim, string Paper, string Ours, string Expected, bool Holds);
+
+/// <summary>Chart builders of the theory notebook; all but the data-model picture read finished run folders.</summary>
+public static class TheoryCharts
+{
+    private const string CoarseColor = "#d62728";
+    private const string FineColor = "#1f77b4";
+    private const string RefitColor = "#2ca02c";
+
+    /// <summary>
+    /// theory-model: one easy and one hard sample of the same subclass as heatmaps of the projections ⟨x_p, v⟩ of every
+    /// patch (rows, labelled with what it carries) on every feature (columns): the hard sample's common column is empty.
+    /// </summary>
+    public static GenericChart DataModel(TheoryConfig config, int sampleSeed = 1)
+    {
+        using var data = new HierarchicalMultiViewData(config);
+        using var generator = new torch.Generator((ulong)sampleSeed);
+        using var easy = data.Sample(1, hardShare: 0, generator);
+        using var easyLabel = easy.FineLabels.clone();
+        // A hard sample of the same subclass: resample until the label matches (2k draws on average).
+        MultiViewBatch hard = data.Sample(1, hardShare: 1, generator);
+        while (hard.FineLabels.item<long>() != easyLabel.item<long>()) { hard.Dispose(); hard = data.Sample(1, hardShare: 1, generator); }
+        using var _ = hard;
+        var features = data.FeatureNames.Select(n => "⟨x, " + n + "⟩").ToArray();
+        var limit = Math.Round(config.FeatureStrength + 3 * config.NoiseStd, 2);
+        GenericChart Panel(MultiViewBatch sample, bool showScale)
+        {
+            var projections = data.PatchProjections(sample, 0);
+            var roles = sample.PatchRoles.data<long>().ToArray();
+            var rows = Enumerable.Range(0, config.Patches)
+                .Select(p => Enumerable.Range(0, config.FeatureCount).Select(f => Math.Round(projections[p, f], 2)).ToArray()).ToArray();
+            var labels = Enumerable.Range(0, config.Patches).Select(p => $"patch {p + 1}: {((PatchRole)roles[p]).ToString().ToLowerInvariant()}").ToArray();
+            var heatmap = Chart.Heatmap<double, string, string, string>(
+                zData: rows, X: features, Y: labels, ShowScale: showScale,
+                ColorScale: StyleParam.Colorscale.NewCustom(new[] { Tuple.Create(0.0, Color.fromString("#2166ac")), Tuple.Create(0.5, Color.fromString("#f7f7f7")), Tuple.Create(1.0, Color.fromString("#b2182b")) }),
+                ReverseYAxis: true);
+            // One symmetric colour range for both panels, white at 0, so noise reads as pale and features as red.
+            foreach (var trace in heatmap.GetTraces())
+            {
+                trace.SetProperty("zmin", -limit);
+                trace.SetProperty("zmax", limit);
+            }
+            return heatmap;
+        }
+        var label = easyLabel.item<long>();
+        var subclass = $"subclass ({label / config.SubclassesPerSuperclass}, {label % config.SubclassesPerSuperclass})";
+        var chart = Chart.Grid(new[] { Panel(easy, false), Panel(hard, true) }, 1, 2,
+            SubPlotTitles: new[] { $"easy sample of {subclass}", $"hard sample of {subclass} (no common feature)" });
+        return Titled(chart.WithSize(1100, 420), $"The data model: projections of each patch on each feature (d={config.Dimension}, k={config.SubclassesPerSuperclass}, σ={Invariant(config.NoiseStd)})");
+    }
+
+    /// <summary>
+    /// theory-dynamics: alignment max_r ⟨w_{j,r}, v⟩ with the common and the fine features over training, for the coarse
+    /// and the fine model (median over the runs given, usually the seeds of one configuration), beside hard-sample accuracy.
+    /// </summary>
+    public static GenericChart Dynamics(IReadOnlyList<TheoryRun> runs)
+    {
+        if (runs.Count == 0) throw new ArgumentException("no runs to plot", nameof(runs));
+        var tables = runs.Select(r => r.Metrics).ToList();
+        var steps = tables[0].Column("step");
+        double[] Median(string column) => steps.Select((_, i) => SeedStatistics.Median(tables.Select(t => t.Column(column)[i]))).ToArray();
+        GenericChart Line(string column, string name, string color, StyleParam.DrawingStyle dash) =>
+            Chart.Line<double, double, string>(steps, Median(column), Name: name, LineColor: Color.fromString(color), LineDash: dash);
+        var alignment = Chart.Combine(new[]
+        {
+            Line("coarse_common_alignment", "coarse model · common features", CoarseColor, StyleParam.DrawingStyle.Solid),
+            Line("coarse_fine_alignment", "coarse model · fine features", CoarseColor, StyleParam.DrawingStyle.Dash),
+            Line("fine_common_alignment", "fine model · common features", FineColor, StyleParam.DrawingStyle.Solid),
+            Line("fine_fine_alignment", "fine model · fine features", FineColor, StyleParam.DrawingStyle.Dash),
+        }).WithXAxisStyle<double, double, string>(TitleText: "SGD step").WithYAxisStyle<double, double, string>(TitleText: "alignment max_r ⟨w_j,r, v⟩");
+        var accuracy = Chart.Combine(new[]
+        {
+            Line("coarse_hard_accuracy", "coarse model · hard test accuracy", CoarseColor, StyleParam.DrawingStyle.Dot),
+            Line("fine_hard_accuracy", "fine model · hard test accuracy", FineColor, StyleParam.DrawingStyle.Dot),
+        }).WithXAxisStyle<double, double, string>(TitleText: "SGD step").WithYAxisStyle<double, double, string>(TitleText: "superclass accuracy, hard samples", MinMax: Tuple.Create(0.4, 1.02));
+        var config = runs[0].Config;
+        var chart = Chart.Grid(new[] { alignment, accuracy }, 1, 2,
+            SubPlotTitles: new[] { "alignment with the features", "accuracy on hard samples" });
+        return Titled(chart.WithSize(1150, 460),
+            $"Training dynamics, median of {runs.Count} seed{(runs.Count == 1 ? "" : "s")} (d={config.Dimension}, k={config.SubclassesPerSuperclass}, σ={Invariant(config.NoiseStd)})");
+    }
+
+    /// <summary>theory-accuracy: superclass accuracy on easy and hard test samples of each model, one box per model and kind over seeds.</summary>
+    public static GenericChart Accuracy(IReadOnlyList<TheoryRun> runs)
+    {
+        if (runs.Count == 0) throw new ArgumentException("no runs to plot", nameof(runs));
+        GenericChart Box(string name, string color, Func<TheorySummary, double> easy, Func<TheorySummary, double> hard)
+        {
+            var x = runs.Select(_ => "easy samples").Concat(runs.Select(_ => "hard samples")).ToArray();
+            var y = runs.Select(r => easy(r.Summary)).Concat(runs.Select(r => hard(r.Summary))).ToArray();
+            return Chart.BoxPlot<string, double, string>(X: x, Y: y, Name: name, MarkerColor: Color.fromString(color), BoxPoints: StyleParam.BoxPoints.All);
+        }
+        var chart = Chart.Combine(new[]
+        {
+            Box("coarse-trained", CoarseColor, s => s.Coarse.EasyAccuracy, s => s.Coarse.HardAccuracy),
+            Box("fine-trained, subclass → superclass", FineColor, s => s.Fine.EasyAccuracy, s => s.Fine.HardAccuracy),
+            Box("fine-trained, re-fitted coarse head", RefitColor, s => s.Fine.RefitHeadEasyAccuracy, s => s.Fine.RefitHeadHardAccuracy),
+        }).WithYAxisStyle<double, double, string>(TitleText: "superclass test accuracy", MinMax: Tuple.Create(0.4, 1.03));
+        var layout = new Layout();
+        layout.SetProperty("boxmode", "group");
+        chart = Plotly.NET.Chart.withLayout(layout).Invoke(chart);
+        var config = runs[0].Config;
+        return Titled(chart.WithSize(900, 480),
+            $"Easy vs hard accuracy over {runs.Count} seeds (d={config.Dimension}, k={config.SubclassesPerSuperclass}, σ={Invariant(config.NoiseStd)}; box: quartiles, whiskers: min–max)");
+    }
+
+    /// <summary>theory-hard-vs-k: hard-sample accuracy against k (rarer fine features), median with a min–max band over seeds.</summary>
+    public static GenericChart HardAccuracyVsK(IReadOnlyList<TheoryRun> runs) =>
+        Titled(AgainstAxis(runs, r => r.Config.SubclassesPerSuperclass, "k (subclasses per superclass; each fine feature in 1/(2k) of the samples)")
+                .WithSize(900, 480),
+            $"Hard-sample accuracy vs k (d={runs[0].Config.Dimension}, σ={Invariant(runs[0].Config.NoiseStd)}; line: median, band: min–max over seeds)");
+
+    /// <summary>theory-sweeps: hard-sample accuracy against noise σ, dimension d and the share of hard training samples.</summary>
+    public static GenericChart Sweeps(IReadOnlyList<TheoryRun> runs, TheorySweep sweep)
+    {
+        var panels = new[]
+        {
+            AgainstAxis(TheorySweep.Along(runs, sweep.Base, SweepAxis.Noise), r => r.Config.NoiseStd, "noise σ", showLegend: true),
+            AgainstAxis(TheorySweep.Along(runs, sweep.Base, SweepAxis.Dimension), r => r.Config.Dimension, "dimension d", showLegend: false),
+            AgainstAxis(TheorySweep.Along(runs, sweep.Base, SweepAxis.HardShare), r => r.Config.HardShareInTraining, "share of hard samples in training", showLegend: false),
+        };
+        var chart = Chart.Grid(panels, 1, 3, SubPlotTitles: new[] { "noise", "dimension", "hard samples in training" });
+        return Titled(chart.WithSize(1300, 440), $"Hard-sample accuracy around d={sweep.Base.Dimension}, k={sweep.Base.SubclassesPerSuperclass}, σ={Invariant(sweep.Base.NoiseStd)}, no hard training samples");
+    }
+
+    /// <summary>The theorems' claims beside what the runs of <paramref name="sweep"/> show.</summary>
+    public static IReadOnlyList<TheoryClaimCheck> ClaimChecks(IReadOnlyList<TheoryRun> runs, TheorySweep sweep)
+    {
+        var baseRuns = TheorySweep.Along(runs, sweep.Base, SweepAxis.Seed);
+        if (baseRuns.Count == 0) throw new ArgumentException("the runs hold no run of the sweep's base configuration", nameof(runs));
+        var b = sweep.Base;
+        string Spread(Func<TheorySummary, double> value) => SeedStatistics.Spread(baseRuns.Select(r => value(r.Summary)));
+        double Median(Func<TheorySummary, double> value) => SeedStatistics.Median(baseRuns.Select(r => value(r.Summary)));
+        double Min(Func<TheorySummary, double> value) => baseRuns.Min(r => value(r.Summary));
+        var byK = TheorySweep.Along(runs, b, SweepAxis.Subclasses).GroupBy(r => r.Config.SubclassesPerSuperclass).OrderBy(g => g.Key)
+            .Select(g => (K: g.Key, Coarse: SeedStatistics.Median(g.Select(r => r.Summary.Coarse.HardAccuracy)), Fine: SeedStatistics.Median(g.Select(r => r.Summary.Fine.HardAccuracy)))).ToList();
+        var falls = byK.Count >= 2 && byK.Zip(byK.Skip(1), (a, c) => c.Coarse <= a.Coarse + 0.02).All(x => x) && byK[^1].Coarse < byK[0].Coarse - 0.1;
+        var reference = b.Dimension >= 1000 ? "PyTorch check, d=1000, k=16, 1,000 steps: coarse 0.57, fine 0.9995" : "PyTorch check, d=200, k=6, 600 steps: coarse 0.69, fine 1.00";
+        var setting = $"{baseRuns.Count} seeds, d={b.Dimension}, k={b.SubclassesPerSuperclass}";
+        return new[]
+        {
+            new TheoryClaimCheck("Thm 1 · coarse training reaches ~0 training loss", "→ 0 (asymptotic)",
+                $"{Spread(s => s.Coarse.FinalTrainLoss)} ({setting})", "< 0.01", Median(s => s.Coarse.FinalTrainLoss) < 0.01),
+            new TheoryClaimCheck("Thm 1 · coarse model: ~0 error on easy samples", "error → 0",
+                $"accuracy {Spread(s => s.Coarse.EasyAccuracy)}", "≥ 0.98", Min(s => s.Coarse.EasyAccuracy) >= 0.98),
+            new TheoryClaimCheck("Thm 1 · coarse model: constant error on hard samples", "error bounded away from 0 (no number)",
+                $"accuracy {Spread(s => s.Coarse.HardAccuracy)}", "clearly < 1 (0.5–0.9)", Median(s => s.Coarse.HardAccuracy) is > 0.45 and < 0.9),
+            new TheoryClaimCheck("Thm 2 · fine model: ~0 error on easy and hard samples", "error → 0 on both",
+                $"easy {Spread(s => s.Fine.EasyAccuracy)}, hard {Spread(s => s.Fine.HardAccuracy)}", "≥ 0.98 and ≥ 0.95",
+                Min(s => s.Fine.EasyAccuracy) >= 0.98 && Min(s => s.Fine.HardAccuracy) >= 0.95),
+            new TheoryClaimCheck("Mechanism · only fine training learns the fine features", "fine features learned by fine training only",
+                $"fine-feature alignment: fine model {Spread(s => s.Fine.FineAlignment)}, coarse model {Spread(s => s.Coarse.FineAlignment)}", "fine ≥ 3 × coarse",
+                Median(s => s.Fine.FineAlignment) >= 3 * Median(s => s.Coarse.FineAlignment)),
+            new TheoryClaimCheck("Rarity · coarse hard accuracy falls as features get rarer (k ↑)", "rarer fine features are not learned from coarse labels",
+                string.Join(", ", byK.Select(x => $"k={x.K}: {x.Coarse:0.00}")) + $" (fine: {Invariant(byK.Min(x => x.Fine), "0.00")}–{Invariant(byK.Max(x => x.Fine), "0.00")})",
+                "decreasing in k", falls),
+            new TheoryClaimCheck("Transfer · coarse head re-fitted on frozen fine features", "fine pretraining helps the coarse task",
+                $"hard {Spread(s => s.Fine.RefitHeadHardAccuracy)} vs coarse-trained {Spread(s => s.Coarse.HardAccuracy)}", "above the coarse-trained model",
+                Median(s => s.Fine.RefitHeadHardAccuracy) > Median(s => s.Coarse.HardAccuracy) + 0.05),
+            new TheoryClaimCheck("Reference · our vectorised PyTorch check (paper.md)", reference,
+                $"coarse {Median(s => s.Coarse.HardAccuracy):0.00}, fine {Median(s => s.Fine.HardAccuracy):0.000} (hard, median)", "within ±0.08 of the check",
+                Math.Abs(Median(s => s.Coarse.HardAccuracy) - (b.Dimension >= 1000 ? 0.57 : 0.69)) <= 0.08 && Median(s => s.Fine.HardAccuracy) >= 0.95),
+        };
+    }
+
+    /// <summary>The claim checks as a DataFrame (renders as an HTML table in a notebook).</summary>
+    public static DataFrame ResultsVsPaper(IReadOnlyList<TheoryRun> runs, TheorySweep sweep)
+    {
+        var checks = ClaimChecks(runs, sweep);
+        return new DataFrame(
+            new StringDataFrameColumn("claim", checks.Select(c => c.Claim)),
+            new StringDataFrameColumn("paper", checks.Select(c => c.Paper)),
+            new StringDataFrameColumn("ours (median (min–max) over seeds)", checks.Select(c => c.Ours)),
+            new StringDataFrameColumn("expected", checks.Select(c => c.Expected)),
+            new StringDataFrameColumn("holds", checks.Select(c => c.Holds ? "yes" : "NO")));
+    }
+
+    private static GenericChart AgainstAxis(IReadOnlyList<TheoryRun> runs, Func<TheoryRun, double> axis, string axisTitle, bool showLegend = true)
+    {
+        if (runs.Count == 0) throw new ArgumentException("no runs along this axis", nameof(runs));
+        var groups = runs.GroupBy(axis).OrderBy(g => g.Key).ToList();
+        var x = groups.Select(g => g.Key).ToArray();
+        GenericChart Series(string name, string color, string band, Func<TheorySummary, double> value)
+        {
+            var values = groups.Select(g => g.Select(r => value(r.Summary)).ToArray()).ToArray();
+            var none = Color.fromString("rgba(0,0,0,0)");
+            // The min–max band: the lower edge, then the upper edge filled down to it, both without a legend entry.
+            return Chart.Combine(new[]
+            {
+                Chart.Line<double, double, string>(x, values.Select(v => v.Min()).ToArray(), Name: name + " min", ShowLegend: false, LineColor: none),
+                Chart.Line<double, double, string>(x, values.Select(v => v.Max()).ToArray(), Name: name + " max", ShowLegend: false, LineColor: none,
+                    Fill: StyleParam.Fill.ToNext_y, FillColor: Color.fromString(band)),
+                Chart.Line<double, double, string>(x, values.Select(v => SeedStatistics.Median(v)).ToArray(), Name: name, ShowMarkers: true, ShowLegend: showLegend,
+                    LineColor: Color.fromString(color), MarkerColor: Color.fromString(color)),
+            });
+        }
+        return Chart.Combine(new[]
+        {
+            Series("coarse-trained", CoarseColor, "rgba(214,39,40,0.18)", s => s.Coarse.HardAccuracy),
+            Series("fine-trained, subclass → superclass", FineColor, "rgba(31,119,180,0.18)", s => s.Fine.HardAccuracy),
+            Series("fine-trained, re-fitted coarse head", RefitColor, "rgba(44,160,44,0.18)", s => s.Fine.RefitHeadHardAccuracy),
+        }).WithXAxisStyle<double, double, string>(TitleText: axisTitle)
+          .WithYAxisStyle<double, double, string>(TitleText: showLegend ? "superclass accuracy, hard samples" : "", MinMax: Tuple.Create(0.4, 1.03));
+    }
+
+    private static GenericChart Titled(GenericChart chart, string title) => Plotly.NET.Chart.withTitle(title, null).Invoke(chart);
+
+    private static string Invariant(double value, string format = "0.###") => value.ToString(format, CultureInfo.InvariantCulture);
+}
+
+/// <summary>Median and "median (min–max)" over seeds.</summary>
+public static class SeedStatistics
+{
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        if (sorted.Length == 0) return double.NaN;
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>"0.69 (0.66–0.71)", or the single value when there is one.</summary>
+    public static string Spread(IEnumerable<double> values, string format = "0.000")
+    {
+        var list = values.ToList();
+        if (list.Count == 0) return "–";
+        var median = Median(list).ToString(format, CultureInfo.InvariantCulture);
+        return list.Count == 1 ? median
+            : $"{median} ({list.Min().ToString(format, CultureInfo.InvariantCulture)}–{list.Max().ToString(format, CultureInfo.InvariantCulture)})";
+    }
+}

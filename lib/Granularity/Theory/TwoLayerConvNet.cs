@@ -1,0 +1,63 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Granularity.Theory;
+
+/// <summary>
+/// The paper's two-layer convolutional ReLU network: F_j(X) = Σ_r Σ_p ReLU(⟨w_{j,r}, x_p⟩) for outputs j = 1…J with m
+/// neurons each; the second layer is fixed to 1, so the only parameters are the first-layer weights W [J, m, d].
+/// A forward pass over a batch [B, P, d] is one matrix product, one ReLU and one sum.
+/// </summary>
+public sealed class TwoLayerConvNet : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weights;
+
+    /// <summary>Initialises W ~ N(0, initStd²) from <paramref name="generator"/> (on the CPU), then moves it to <paramref name="device"/>.</summary>
+    public TwoLayerConvNet(int outputs, int neuronsPerOutput, int dimension, double initStd, Generator generator, Device? device = null)
+        : base(nameof(TwoLayerConvNet))
+    {
+        if (outputs < 1) throw new ArgumentOutOfRangeException(nameof(outputs), outputs, "the network needs at least one output");
+        if (neuronsPerOutput < 1) throw new ArgumentOutOfRangeException(nameof(neuronsPerOutput), neuronsPerOutput, "each output needs at least one neuron");
+        if (dimension < 1) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "the patch dimension must be positive");
+        Outputs = outputs;
+        NeuronsPerOutput = neuronsPerOutput;
+        Dimension = dimension;
+        using (no_grad())
+        {
+            var initial = randn(new long[] { outputs, neuronsPerOutput, dimension }, generator: generator).mul_(initStd);
+            weights = new Parameter(device is null ? initial : initial.to(device));
+        }
+        RegisterComponents();
+    }
+
+    /// <summary>A network with the outputs <paramref name="granularity"/> needs and the sizes and init of <paramref name="config"/>.</summary>
+    public static TwoLayerConvNet For(TheoryConfig config, LabelGranularity granularity, Generator generator, Device? device = null) =>
+        new(config.OutputsFor(granularity), config.NeuronsPerOutput, config.Dimension, config.InitStd, generator, device);
+
+    public int Outputs { get; }
+    public int NeuronsPerOutput { get; }
+    public int Dimension { get; }
+
+    /// <summary>W [J, m, d]: row (j, r) is the filter w_{j,r}.</summary>
+    public Parameter Weights => weights;
+
+    /// <summary>Logits F(X) [B, J] for inputs [B, P, d].</summary>
+    public override Tensor forward(Tensor inputs) => NeuronActivations(inputs).sum(2);
+
+    /// <summary>
+    /// The pooled activation of every neuron, h_{j,r}(X) = Σ_p ReLU(⟨w_{j,r}, x_p⟩): [B, J, m]. Flattened to [B, J·m]
+    /// these are the frozen features a re-fitted head reads.
+    /// </summary>
+    public Tensor NeuronActivations(Tensor inputs)
+    {
+        if (inputs.dim() != 3 || inputs.shape[2] != Dimension)
+            throw new ArgumentException($"inputs must be [batch, patches, {Dimension}], got [{string.Join(", ", inputs.shape)}]", nameof(inputs));
+        long batch = inputs.shape[0], patches = inputs.shape[1], filters = Outputs * NeuronsPerOutput;
+        var preActivations = inputs.reshape(batch * patches, Dimension).matmul(weights.view(filters, Dimension).t());
+        return preActivations.relu().view(batch, patches, Outputs, NeuronsPerOutput).sum(1);
+    }
+
+    /// <summary>Alignment max_r ⟨w_{j,r}, v_f⟩ of each output j with each feature row v_f of <paramref name="features"/> [F, d]: [J, F].</summary>
+    public Tensor Alignment(Tensor features) => weights.matmul(features.t()).amax(1);
+}

@@ -1,0 +1,36 @@
+using Granularity.Theory;
+using Xunit;
+using static Granularity.Tests.Theory.TheoryTestSupport;
+
+namespace Granularity.Tests.Theory;
+
+/// <summary>The theorems' qualitative outcome, end to end, on a Quick-sized configuration over several seeds.</summary>
+public sealed class TheoryOutcomeTests
+{
+    public TheoryOutcomeTests() => EnsureNatives();
+
+    [Fact]
+    public void CoarseTrainingFailsOnHardSamplesWhereFineTrainingSucceeds()
+    {
+        var root = TemporaryFolder();
+        var runs = new[] { 0, 1, 2 }
+            .Select(seed => TheoryExperiment.GetOrRun(TheoryConfig.Quick() with { Steps = 300, EvalEvery = 100, Seed = seed }, root))
+            .ToList();
+        foreach (var run in runs)
+        {
+            var (coarse, fine) = (run.Summary.Coarse, run.Summary.Fine);
+            // Theorem 1: coarse training reaches ~0 error on easy samples …
+            Assert.True(coarse.EasyAccuracy >= 0.98, $"{run.Config.Label}: coarse easy {coarse.EasyAccuracy}");
+            // … but a constant error on hard samples.
+            Assert.InRange(coarse.HardAccuracy, 0.5, 0.85);
+            // Theorem 2: fine training gets ~0 error on both, through the superclass of its predicted subclass.
+            Assert.True(fine.EasyAccuracy >= 0.98, $"{run.Config.Label}: fine easy {fine.EasyAccuracy}");
+            Assert.True(fine.HardAccuracy >= 0.95, $"{run.Config.Label}: fine hard {fine.HardAccuracy}");
+            Assert.True(fine.HardAccuracy - coarse.HardAccuracy >= 0.15);
+            // The mechanism: the fine model's neurons align with the fine features, the coarse model's hardly.
+            Assert.True(fine.FineAlignment > 3 * coarse.FineAlignment);
+            // A coarse head re-fitted on the fine model's frozen features keeps most of the hard-sample advantage.
+            Assert.True(fine.RefitHeadHardAccuracy > coarse.HardAccuracy + 0.1);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using Granularity.Theory;
+using TorchSharp;
+using Xunit;
+using static Granularity.Tests.Theory.TheoryTestSupport;
+using static TorchSharp.torch;
+
+namespace Granularity.Tests.Theory;
+
+public sealed class TwoLayerConvNetTests
+{
+    public TwoLayerConvNetTests() => EnsureNatives();
+
+    [Fact]
+    public void OutputsHaveTheExpectedShapes()
+    {
+        using var generator = new Generator(1);
+        using var net = new TwoLayerConvNet(outputs: 6, neuronsPerOutput: 4, dimension: 30, initStd: 0.1, generator);
+        using var inputs = randn(5, 8, 30);
+        using var logits = net.call(inputs);
+        using var activations = net.NeuronActivations(inputs);
+        using var features = eye(10, 30);
+        using var alignment = net.Alignment(features);
+        Assert.Equal(new long[] { 5, 6 }, logits.shape);
+        Assert.Equal(new long[] { 5, 6, 4 }, activations.shape);
+        Assert.Equal(new long[] { 6, 10 }, alignment.shape);
+        Assert.Equal(new long[] { 6, 4, 30 }, net.Weights.shape);
+        Assert.Single(net.parameters());
+        Assert.Throws<ArgumentException>(() => net.call(randn(5, 8, 29)));
+    }
+
+    [Fact]
+    public void ForwardEqualsTheDefinitionSummedPatchByPatch()
+    {
+        using var generator = new Generator(2);
+        using var net = new TwoLayerConvNet(outputs: 3, neuronsPerOutput: 2, dimension: 7, initStd: 1.0, generator);
+        using var inputs = randn(4, 5, 7);
+        var x = Values(inputs);
+        var w = Values(net.Weights);
+        var logits = Values(net.call(inputs));
+        for (int b = 0; b < 4; b++)
+            for (int j = 0; j < 3; j++)
+            {
+                double expected = 0;
+                for (int r = 0; r < 2; r++)
+                    for (int p = 0; p < 5; p++)
+                    {
+                        double dot = 0;
+                        for (int i = 0; i < 7; i++) dot += w[(j * 2 + r) * 7 + i] * x[(b * 5 + p) * 7 + i];
+                        expected += Math.Max(0, dot);
+                    }
+                Assert.Equal(expected, logits[b * 3 + j], 4);
+            }
+    }
+
+    [Fact]
+    public void GradientsFlowToTheWeightsAndAreFinite()
+    {
+        using var generator = new Generator(3);
+        using var net = new TwoLayerConvNet(outputs: 4, neuronsPerOutput: 3, dimension: 20, initStd: 0.5, generator);
+        using var inputs = randn(16, 8, 20);
+        using var labels = randint(0, 4, new long[] { 16 });
+        using var loss = nn.functional.cross_entropy(net.call(inputs), labels);
+        loss.backward();
+        var gradient = net.Weights.grad;
+        Assert.NotNull(gradient);
+        Assert.Equal(net.Weights.shape, gradient!.shape);
+        Assert.False(gradient.isnan().any().item<bool>());
+        Assert.True(gradient.abs().sum().item<float>() > 0);
+        Assert.False(float.IsNaN(loss.item<float>()));
+    }
+
+    [Fact]
+    public void InitialisationIsSmallAndSeeded()
+    {
+        using var g1 = new Generator(4);
+        using var g2 = new Generator(4);
+        using var a = new TwoLayerConvNet(2, 10, 200, 0.01, g1);
+        using var b = new TwoLayerConvNet(2, 10, 200, 0.01, g2);
+        Assert.True(a.Weights.equal(b.Weights).all().item<bool>());
+        Assert.InRange(a.Weights.std().item<float>(), 0.009, 0.011);
+    }
+}
