@@ -53,16 +53,46 @@ public sealed class ImageDecoder
 
         var decodedSize = ChooseDecodeSize(codec, width, height, crop, size);
         LastDecodedSize = (decodedSize.Width, decodedSize.Height);
+        var scaled = crop.Scaled((double)decodedSize.Width / width, (double)decodedSize.Height / height);
+        var horizontal = FilterBank.Create(scaled.X, scaled.Width, decodedSize.Width, size);
+        var vertical = FilterBank.Create(scaled.Y, scaled.Height, decodedSize.Height, size);
+        // The window of decoded pixels the filters read.
+        int left = horizontal.Start.Min(), right = Enumerable.Range(0, size).Max(o => horizontal.Start[o] + horizontal.Count[o]);
+        int top = vertical.Start.Min(), bottom = Enumerable.Range(0, size).Max(o => vertical.Start[o] + vertical.Count[o]);
+
+        bool isJpeg = codec.EncodedFormat == SKEncodedImageFormat.Jpeg;
+        if (isJpeg && !AcceptTruncated && !HasEndMarker(encoded)) throw new BadImageException(source, "truncated JPEG (no end-of-image marker)");
         var info = new SKImageInfo(decodedSize.Width, decodedSize.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        int needed = info.BytesSize;
+        int windowWidth = right - left, windowRows = bottom - top, windowRowBytes = 4 * windowWidth;
+        int needed = isJpeg ? windowRowBytes * windowRows : info.BytesSize;
         if (pixels.Length < needed) pixels = new byte[Math.Max(needed, pixels.Length * 5 / 4)];
+        if (isJpeg)
+        {
+            // Scanline decoding of just the window: rows above it are skipped (entropy-decoded only), rows below are
+            // never decoded, and libjpeg-turbo's column cropping limits IDCT and colour conversion to the window.
+            var started = codec.StartScanlineDecode(info, new SKCodecOptions(new SKRectI(left, 0, right, decodedSize.Height)));
+            if (started != SKCodecResult.Success) throw new BadImageException(source, $"corrupt JPEG ({started})");
+            if (top > 0 && !codec.SkipScanlines(top)) throw new BadImageException(source, "corrupt or truncated JPEG (cannot skip to the crop)");
+            int rowsRead;
+            fixed (byte* p = pixels) rowsRead = codec.GetScanlines((IntPtr)p, windowRows, windowRowBytes);
+            if (rowsRead < windowRows && !AcceptTruncated) throw new BadImageException(source, $"truncated or corrupt JPEG data ({rowsRead} of {windowRows} rows decoded)");
+            Resample(pixels, windowRowBytes, left, top, horizontal, vertical, flip, transform, destination);
+            return;
+        }
         SKCodecResult result;
         fixed (byte* p = pixels) result = codec.GetPixels(info, (IntPtr)p, info.RowBytes, new SKCodecOptions());
         if (result == SKCodecResult.IncompleteInput && !AcceptTruncated) throw new BadImageException(source, "truncated image data (incomplete input)");
         if (result != SKCodecResult.Success && result != SKCodecResult.IncompleteInput) throw new BadImageException(source, $"corrupt image ({result})");
+        Resample(pixels, info.RowBytes, 0, 0, horizontal, vertical, flip, transform, destination);
+    }
 
-        var scaled = crop.Scaled((double)decodedSize.Width / width, (double)decodedSize.Height / height);
-        Resample(pixels, decodedSize.Width, decodedSize.Height, info.RowBytes, scaled, flip, transform, destination);
+    /// <summary>A complete JPEG ends with the EOI marker FF D9 (some writers append a few bytes after it).</summary>
+    private static bool HasEndMarker(ReadOnlySpan<byte> encoded)
+    {
+        var tail = encoded[Math.Max(0, encoded.Length - 4096)..];
+        for (int i = tail.Length - 2; i >= 0; i--)
+            if (tail[i] == 0xFF && tail[i + 1] == 0xD9) return true;
+        return false;
     }
 
     /// <summary>The smallest libjpeg DCT scale (n/8) whose decoded crop still covers the output in both directions.</summary>
@@ -82,14 +112,15 @@ public sealed class ImageDecoder
         return full;
     }
 
-    /// <summary>Antialiased separable resampling of <paramref name="crop"/> of an RGBA image to S×S, then flip and normalise into CHW.</summary>
-    private unsafe void Resample(byte[] source, int width, int height, int rowBytes, CropRect crop, bool flip, ImageTransform transform, Span<float> destination)
+    /// <summary>
+    /// Antialiased separable resampling to S×S, then flip and normalise into CHW. <paramref name="source"/> holds RGBA
+    /// rows of the decoded window whose top-left pixel is (<paramref name="originX"/>, <paramref name="originY"/>) of the decoded image.
+    /// </summary>
+    private unsafe void Resample(byte[] source, int rowBytes, int originX, int originY, FilterBank horizontal, FilterBank vertical, bool flip, ImageTransform transform, Span<float> destination)
     {
         int size = transform.OutputSize;
-        var horizontal = FilterBank.Create(crop.X, crop.Width, width, size);
-        var vertical = FilterBank.Create(crop.Y, crop.Height, height, size);
-        int firstRow = vertical.Start[0], lastRow = vertical.Start[size - 1] + vertical.Count[size - 1];
-        for (int o = 0; o < size; o++) { firstRow = Math.Min(firstRow, vertical.Start[o]); lastRow = Math.Max(lastRow, vertical.Start[o] + vertical.Count[o]); }
+        int firstRow = vertical.Start.Min(), lastRow = 0;
+        for (int o = 0; o < size; o++) lastRow = Math.Max(lastRow, vertical.Start[o] + vertical.Count[o]);
         // Rows hold 4 floats per pixel (RGBA order, alpha unused) so one SIMD lane group carries a whole pixel.
         int rowCount = lastRow - firstRow, rowLength = 4 * size;
         if (rows.Length < rowCount * rowLength) rows = new float[rowCount * rowLength];
@@ -102,7 +133,7 @@ public sealed class ImageDecoder
         {
             for (int r = 0; r < rowCount; r++)
             {
-                byte* line = src + (long)(firstRow + r) * rowBytes;
+                byte* line = src + (long)(firstRow + r - originY) * rowBytes - 4 * originX;
                 float* output = rowBase + r * rowLength;
                 for (int o = 0; o < size; o++)
                 {

@@ -229,3 +229,37 @@ public sealed class DataFormatTests
         Assert.Contains(DatasetManifest.Load("inat2021").Files, f => f.Name == "train_mini.tar.gz" && f.Md5 == "db6ed8330e634445efc8fec83ae81442");
     }
 }
+
+public sealed class ImageNet1kLoaderTests
+{
+    [Fact]
+    public void FlatValidationFolderIsLabelledFromTheDevkitThroughIlsvrcIds()
+    {
+        using var folder = new TempFolder();
+        var classes = Path.Combine(ProjectPaths.ManifestsRoot, "labels", "imagenet1k_classes.tsv");
+        Directory.CreateDirectory(folder.Combine("val"));
+        for (int i = 1; i <= 3; i++) File.WriteAllBytes(folder.Combine("val", $"ILSVRC2012_val_{i:D8}.JPEG"), DataFixtures.NoisyJpeg(40, 30, i));
+        Directory.CreateDirectory(folder.Combine("ILSVRC2012_devkit_t12", "data"));
+        // ILSVRC2012 ids 449 (tench), 450 (goldfish), 1 — which is not index 1 of the training order.
+        File.WriteAllLines(folder.Combine("ILSVRC2012_devkit_t12", "data", "ILSVRC2012_validation_ground_truth.txt"), new[] { "449", "450", "1" });
+        var dataset = ImageNet1k.Load(folder.Path, "val", classes);
+        var (wnids, byIlsvrc) = ImageNetClasses.ReadImageNet1k(classes);
+        Assert.Equal(1000, dataset.CategoryCount);
+        Assert.Equal(new[] { 0, 1, byIlsvrc[1] }, dataset.Categories);
+        Assert.Equal("n01440764", dataset.CategoryNames[dataset.CategoryOf(0)]);
+        Assert.NotEqual(1, byIlsvrc[1]);
+
+        File.WriteAllLines(folder.Combine("ILSVRC2012_devkit_t12", "data", "ILSVRC2012_validation_ground_truth.txt"), new[] { "449", "1001", "1" });
+        Assert.Contains(":2:", Assert.Throws<InvalidDataException>(() => ImageNet1k.Load(folder.Path, "val", classes)).Message);
+    }
+
+    [Fact]
+    public void TrainClassTarsAreReadInPlaceAndMissingClassesReported()
+    {
+        using var folder = new TempFolder();
+        var classes = Path.Combine(ProjectPaths.ManifestsRoot, "labels", "imagenet1k_classes.tsv");
+        DataFixtures.WriteSynsetTar(folder.Combine("train"), "n01440764", 2, 1);
+        var error = Assert.Throws<InvalidDataException>(() => ImageNet1k.Load(folder.Path, "train", classes));
+        Assert.Contains("999 of 1000 classes missing", error.Message);
+    }
+}

@@ -61,6 +61,24 @@ public sealed class ImageDecodingTests
     }
 
     [Fact]
+    public void WindowedScanlineDecodeOfRandomCropsMatchesAFullDecodeOfTheSamePixels()
+    {
+        // The PNG holds exactly the JPEG's fully decoded pixels, so only the decode path differs (window + DCT scaling vs full).
+        var jpeg = DataFixtures.NoisyJpeg(640, 480, seed: 4, quality: 95);
+        using var full = SKBitmap.Decode(jpeg);
+        using var image = SKImage.FromBitmap(full);
+        var png = image.Encode(SKEncodedImageFormat.Png, 100).ToArray();
+        var train = new TrainAugmentation { OutputSize = 64 };
+        for (int index = 0; index < 12; index++)
+        {
+            var fromJpeg = Decode(jpeg, train, 1, 0, index);
+            var fromPng = Decode(png, train, 1, 0, index);
+            double meanAbs = fromJpeg.Zip(fromPng, (a, b) => Math.Abs(a - b)).Average();
+            Assert.True(meanAbs < 0.08, $"crop {index}: windowed JPEG decode differs from the full decode by {meanAbs:F3} on average");
+        }
+    }
+
+    [Fact]
     public void BadImagesAreReportedWithTheReason()
     {
         var train = new TrainAugmentation { OutputSize = 16 };
