@@ -77,11 +77,10 @@ public sealed class TheorySweepCommand : ICliCommand
     public string Name => "theory sweep";
     public string Summary => "run the theory sweep (k, noise, d, hard share × seeds) into run folders; prints a table";
     public string Usage => """
-        usage: granularity theory sweep [--quick | --full] [--seeds 0,1,2] [--parallel N] [--runs FOLDER]
+        usage: granularity theory sweep [--quick | --full] [--seeds 0,1,2] [--runs FOLDER]
           --quick          TheorySweep.Quick(): d=200, k ∈ {2,4,6,10}, 3 seeds (default)
           --full           TheorySweep.Full(): d=1000, k ∈ {2,4,8,12,16}, 5 seeds
           --seeds          override the seeds
-          --parallel N     runs trained at once (default: logical CPUs; each run uses one thread)
           --runs FOLDER    run folders root (default GRANULARITY_RUNS or artifacts/runs)
         """;
 
@@ -92,7 +91,6 @@ public sealed class TheorySweepCommand : ICliCommand
         if (full && quick) throw new CliUsageException("choose one of --quick and --full");
         var seeds = arguments.IntList("seeds", min: 0);
         var runsRoot = arguments.String("runs");
-        var parallel = arguments.Int("parallel", Environment.ProcessorCount, min: 1, max: 1024);
         arguments.RejectUnknown();
         var sweep = full ? TheorySweep.Full() : TheorySweep.Quick();
         if (seeds is not null) sweep = sweep with { Seeds = seeds };
@@ -103,8 +101,8 @@ public sealed class TheorySweepCommand : ICliCommand
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var runs = TheoryExperiment.RunSweep(sweep, runsRoot, run =>
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  [{++done}/{configs.Count}] {run.Config.Label}: {(run.FromCache ? "cached" : $"{run.Summary.Seconds:0.0} s")}")), parallel);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sweep done in {clock.Elapsed.TotalSeconds:0.0} s ({parallel} at once)"));
+                $"  [{++done}/{configs.Count}] {run.Config.Label}: {(run.FromCache ? "cached" : $"{run.Summary.Seconds:0.0} s")}")));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sweep done in {clock.Elapsed.TotalSeconds:0.0} s"));
         Console.WriteLine();
         Console.WriteLine(TheoryExperiment.SummaryTable(runs));
         Console.WriteLine($"run folders: {Path.Combine(runsRoot ?? ProjectPaths.RunsRoot, TheoryExperiment.ExperimentName)}");

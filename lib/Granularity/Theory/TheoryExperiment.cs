@@ -71,24 +71,20 @@ public static class TheoryExperiment
     }
 
     /// <summary>
-    /// Runs (or reads) every configuration of <paramref name="sweep"/>, reporting each as it finishes, and returns them in
-    /// the sweep's order. Runs are independent and single-threaded (see <see cref="Threads"/>), so up to
-    /// <paramref name="parallelism"/> of them (default: logical CPUs / Threads) train at once; each result depends only
-    /// on its configuration.
+    /// Runs (or reads) every configuration of <paramref name="sweep"/>, one after the other, reporting each as it finishes.
+    /// Runs are not trained in parallel threads: two TorchSharp runs on two threads of one process crashed natively
+    /// ("Unknown scalar type" in a scalar division) during the Full sweep, so one process trains one run at a time.
     /// </summary>
-    public static IReadOnlyList<TheoryRun> RunSweep(TheorySweep sweep, string? runsRoot = null, Action<TheoryRun>? finished = null, int? parallelism = null)
+    public static IReadOnlyList<TheoryRun> RunSweep(TheorySweep sweep, string? runsRoot = null, Action<TheoryRun>? finished = null)
     {
-        var configs = sweep.Configs;
-        var runs = new TheoryRun[configs.Count];
-        var gate = new object();
+        var runs = new List<TheoryRun>();
         using var threads = WithThreads(Threads);
-        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism ?? Environment.ProcessorCount / Math.Max(1, Threads)) };
-        Parallel.For(0, configs.Count, options, index =>
+        foreach (var config in sweep.Configs)
         {
-            var run = GetOrRun(configs[index], runsRoot);
-            runs[index] = run;
-            if (finished is not null) lock (gate) finished(run);
-        });
+            var run = GetOrRun(config, runsRoot);
+            runs.Add(run);
+            finished?.Invoke(run);
+        }
         return runs;
     }
 
