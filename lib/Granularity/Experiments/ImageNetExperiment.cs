@@ -1,0 +1,156 @@
+using Granularity.Hierarchy;
+using Granularity.Training;
+
+namespace Granularity.Experiments;
+
+/// <summary>
+/// ImageNet-21k → ImageNet-1k (paper Table 1; notebook 05): pretrain at the ImageNet-21k leaves and at coarser WordNet
+/// levels, fully fine-tune on ImageNet-1k, report top-1; the baseline trains on ImageNet-1k alone.
+/// </summary>
+public sealed record ImageNetExperimentConfig(
+    TrainingConfig Template,                    // protocol, dataset, model, stages; PretrainingLevel and Seed set per cell
+    IReadOnlyList<string> PretrainingLevels,    // imagenet21k-leaf and coarser imagenet21k-up:N levels [ours: the paper's rule is unpublished]
+    IReadOnlyList<int> Seeds)
+{
+    /// <summary>
+    /// Quick: the generated stand-in (48 ImageNet-21k synsets in 4 WordNet subtrees, 16 ImageNet-1k classes, 32 px), a tiny
+    /// ViT (patch 4, width 32, depth 2), Adam; pretrain 6 epochs, fine-tune 10, baseline 16 on ImageNet-1k alone [ours].
+    /// </summary>
+    public static ImageNetExperimentConfig Quick() => new(
+        new TrainingConfig(
+            Protocol: "imagenet-standin-quick",
+            Dataset: new DatasetConfig(RealDatasets.ImageNetStandIn, ImageSize: 32),
+            Model: new ModelConfig(Architecture.SmallCnn, ImageSize: 32),
+            PretrainingLevel: ImageNetTrainingData.LeafLevel,
+            TargetLevel: ImageNetTrainingData.TargetLevel,
+            Pretraining: new StageConfig(6, 64, OptimizerKind.Adam, 2e-3, LearningRateSchedule.Constant),
+            Transfer: new StageConfig(10, 32, OptimizerKind.Adam, 1e-3, LearningRateSchedule.Constant),
+            Baseline: new StageConfig(16, 32, OptimizerKind.Adam, 2e-3, LearningRateSchedule.Constant),
+            TransferMode: TransferMode.FullFineTuning,
+            Seed: 0),
+        [ImageNetTrainingData.LeafLevel, "imagenet21k-up:2", "imagenet21k-up:4", "imagenet21k-up:7"], [0]);
+
+    /// <summary>Full: ViT-B/16 on Google's ImageNet-21k (fall11) → ImageNet-1k (<see cref="TrainingProtocols.ImageNet21kVitB16"/>); levels leaf, 3, 6 and 9 steps up (first hypernym) [ours].</summary>
+    public static ImageNetExperimentConfig Paper() => new(
+        TrainingProtocols.ImageNet21kVitB16(ImageNetTrainingData.LeafLevel, ImageNetTrainingData.TargetLevel, 0),
+        [ImageNetTrainingData.LeafLevel, "imagenet21k-up:3", "imagenet21k-up:6", "imagenet21k-up:9"], [0]);
+
+    public bool IsStandIn => Template.Dataset.Name != RealDatasets.ImageNet;
+
+    public ImageNetExperimentConfig Validated()
+    {
+        Template.Validated();
+        if (Template.TargetLevel != ImageNetTrainingData.TargetLevel) throw new ArgumentException($"ImageNetExperimentConfig.Template.TargetLevel must be '{ImageNetTrainingData.TargetLevel}'");
+        foreach (var level in PretrainingLevels)
+            if (level != ImageNetTrainingData.LeafLevel && !level.StartsWith("imagenet21k-up:", StringComparison.Ordinal) && !level.StartsWith("imagenet21k-shortest-up:", StringComparison.Ordinal))
+                throw new ArgumentException($"ImageNetExperimentConfig.PretrainingLevels: '{level}' must be {ImageNetTrainingData.LeafLevel}, imagenet21k-up:N or imagenet21k-shortest-up:N");
+        if (Seeds.Count == 0 || Seeds.Any(s => s < 0)) throw new ArgumentException("ImageNetExperimentConfig.Seeds must list at least one seed ≥ 0");
+        return this;
+    }
+}
+
+/// <summary>One row of our ImageNet results: pretraining level, its classes, ImageNet-1k top-1 (%) over seeds.</summary>
+public sealed record ImageNetRow(string PretrainingLevel, int Classes, bool IsBaseline, IReadOnlyList<double> Top1, double MedianTop1, int MissingSeeds);
+
+/// <summary>A row of the paper's Table 1: pretraining labels, classes (null where unpublished), ImageNet-1k top-1 (%).</summary>
+public sealed record PaperImageNetRow(string Pretraining, int? Classes, double Top1, bool IsBaseline);
+
+/// <summary>A level rule and the classes it gives (the real ImageNet-21k, and the stand-in where present).</summary>
+public sealed record ImageNetLevelRow(string Rule, string Level, int Classes, string Note);
+
+/// <summary>Builds, runs and reads the ImageNet experiment.</summary>
+public static class ImageNetExperiment
+{
+    /// <summary>The paper's Table 1 ([likely], shared/paper.md): three unnamed or partly named levels, and the ViT paper's ImageNet-1k-only baseline.</summary>
+    public static IReadOnlyList<PaperImageNetRow> PaperTable { get; } =
+    [
+        new("ImageNet-21k leaves", 21_843, 82.51, false),
+        new("coarser WordNet level (classes not published)", null, 81.28, false),
+        new("coarser WordNet level (classes not published)", null, 80.26, false),
+        new("\"granularity level 9\"", 38, 72.75, false),
+        new("no pretraining (ViT paper, ImageNet-1k only)", 1_000, 77.91, true),
+    ];
+
+    /// <summary>The cells: the baseline (ImageNet-1k only) and one per pretraining level, for every seed.</summary>
+    public static IReadOnlyList<TrainingConfig> Cells(ImageNetExperimentConfig config)
+    {
+        config = config.Validated();
+        return config.Seeds.SelectMany(seed => new[] { config.Template with { PretrainingLevel = ImageNetTrainingData.TargetLevel, Seed = seed } }
+            .Concat(config.PretrainingLevels.Select(level => config.Template with { PretrainingLevel = level, Seed = seed }))).ToList();
+    }
+
+    /// <summary>Runs every cell (finished runs are reused) and returns the table.</summary>
+    public static IReadOnlyList<ImageNetRow> Run(ImageNetExperimentConfig config, TrainingOptions? options = null, Action<string>? log = null)
+    {
+        options ??= new TrainingOptions();
+        foreach (var cell in Cells(config))
+        {
+            var result = TrainingEngine.Run(cell, options);
+            log?.Invoke($"{(result.FromCache ? "reused" : "ran")} {cell.PretrainingLevel} seed {cell.Seed}: ImageNet-1k top-1 {100 * (1 - result.Summary.TargetSplit("val").Top1Error):0.00}%");
+        }
+        return Table(config, options.RunsRoot);
+    }
+
+    /// <summary>The sweep of every cell (for a GPU machine or Slurm).</summary>
+    public static SweepConfig Sweep(ImageNetExperimentConfig config) =>
+        new SweepConfig(config.IsStandIn ? "imagenet-standin" : "imagenet21k-to-1k", Cells(config)).Validated();
+
+    /// <summary>Our table from finished run folders (matched by config, not library version); missing cells counted, not trained.</summary>
+    public static IReadOnlyList<ImageNetRow> Table(ImageNetExperimentConfig config, string? runsRoot = null)
+    {
+        var byConfig = Inat2021Experiment.FinishedRuns(runsRoot);
+        return Cells(config).GroupBy(c => c.PretrainingLevel).Select(group =>
+        {
+            var found = group.Select(c => byConfig.GetValueOrDefault(Runs.JsonFiles.Serialize(c))).ToList();
+            var done = found.OfType<TrainingRunView>().ToList();
+            var top1 = done.Select(r => 100 * (1 - r.Summary.TargetSplit("val").Top1Error)).ToList();
+            bool isBaseline = group.Key == ImageNetTrainingData.TargetLevel;
+            int classes = done.Count > 0 ? (isBaseline ? done[0].Summary.TargetClasses : done[0].Summary.PretrainingClasses) : 0;
+            return new ImageNetRow(group.Key, classes, isBaseline, top1, Inat2021Experiment.Median(top1), found.Count - done.Count);
+        }).ToList();
+    }
+
+    /// <summary>
+    /// The level rules on the real ImageNet-21k (Google's 21,843 classes): leaves, n steps up under the first-hypernym and
+    /// shortest-path rules, and which level comes closest to the paper's level 9 (38 classes). No rule we know gives 38.
+    /// </summary>
+    public static IReadOnlyList<ImageNetLevelRow> LevelRules(int maxStepsUp = 12)
+    {
+        var rows = new List<ImageNetLevelRow>();
+        var first = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.FirstHypernym);
+        var shortest = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.ShortestPath);
+        rows.Add(new("Google's list", ImageNetTrainingData.LeafLevel, first.LeafCount, "the paper's 21,843"));
+        foreach (var (tree, rule, prefix) in new[] { (first, "first hypernym", "imagenet21k-up:"), (shortest, "shortest path", "imagenet21k-shortest-up:") })
+        {
+            for (int n = 1; n <= Math.Min(maxStepsUp, tree.MaxLeafDepth); n++)
+                rows.Add(new(rule, prefix + n, tree.Cut(GranularityLevel.StepsUp(n)).ClassCount, n == 9 ? "the paper's level 9 has 38" : ""));
+            var closest = tree.CutAll(CutKind.StepsUp).Concat(tree.CutAll(CutKind.Depth)).Concat(tree.CutAll(CutKind.Height)).OrderBy(m => Math.Abs(m.ClassCount - 38)).First();
+            rows.Add(new(rule, $"closest to 38: {closest.Level}", closest.ClassCount, "any cut kind (steps up, depth, height)"));
+        }
+        return rows;
+    }
+
+    /// <summary>
+    /// Classes of the target and of each pretraining level of the config: on the stand-in its own synsets (opens it), on the
+    /// real data from the committed hierarchy (no images needed).
+    /// </summary>
+    public static IReadOnlyList<ImageNetLevelRow> DatasetLevels(ImageNetExperimentConfig config)
+    {
+        var wanted = config.PretrainingLevels.Prepend(ImageNetTrainingData.TargetLevel).ToList();
+        if (config.IsStandIn)
+        {
+            using var data = TrainingDatasets.Open(config.Template.Dataset, config.Seeds[0]);
+            var counts = (data as ImageNetTrainingData ?? throw new ArgumentException($"dataset '{config.Template.Dataset.Name}' is not an ImageNet dataset")).ClassCounts.ToDictionary(c => c.Level, c => c.Classes);
+            return wanted.Select(l => new ImageNetLevelRow("stand-in", l, counts.TryGetValue(l, out var n) ? n : throw new ArgumentException($"'{l}' is not a level of the stand-in ({string.Join(", ", counts.Keys)})"), l == ImageNetTrainingData.TargetLevel ? "target" : "")).ToList();
+        }
+        return wanted.Select(l => new ImageNetLevelRow("real", l, RealClasses(l), l == ImageNetTrainingData.TargetLevel ? "target" : "")).ToList();
+    }
+
+    private static int RealClasses(string level)
+    {
+        if (level == ImageNetTrainingData.TargetLevel) return 1000;
+        var shortest = level.StartsWith("imagenet21k-shortest-up:", StringComparison.Ordinal);
+        var tree = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, shortest ? ParentRule.ShortestPath : ParentRule.FirstHypernym);
+        return level == ImageNetTrainingData.LeafLevel ? tree.LeafCount : tree.Cut(GranularityLevel.StepsUp(int.Parse(level[(level.LastIndexOf(':') + 1)..]))).ClassCount;
+    }
+}
