@@ -13,8 +13,9 @@ public sealed class HardSamplesRunCommand : ICliCommand
     public string Name => "hard-samples run";
     public string Summary => "score test-image hardness with a coarse reference model; baseline vs fine error per hardness bin";
     public string Usage => """
-        usage: granularity hard-samples run [--full] [--runs DIR] [--threads N]
+        usage: granularity hard-samples run [--full | --standin] [--runs DIR] [--threads N]
           --full        iNat2021 (reads the inat2021-resnet34 run folders, lists the commands for missing ones); default Quick (synthetic, trains missing runs)
+          --standin     the iNat2021-format stand-in of notebook 04 (Quick; trains missing runs; no ground truth)
           --runs DIR    run folders root (default GRANULARITY_RUNS or artifacts/runs)
           --threads N   torch CPU threads (default: torch's own choice)
         """;
@@ -22,12 +23,14 @@ public sealed class HardSamplesRunCommand : ICliCommand
     public int Run(CliArguments arguments)
     {
         var full = arguments.Flag("full");
+        var standIn = arguments.Flag("standin");
+        if (full && standIn) throw new CliUsageException("choose one of --full and --standin");
         var runs = arguments.String("runs");
         var threads = arguments.Int("threads", 0, min: 0, max: 1024);
         arguments.RejectUnknown();
         TorchRuntime.EnsureNativesLoaded();
         if (threads > 0) torch.set_num_threads(threads);
-        var config = full ? HardSamplesConfig.Paper() : HardSamplesConfig.Quick();
+        var config = full ? HardSamplesConfig.Paper() : standIn ? HardSamplesConfig.StandIn() : HardSamplesConfig.Quick();
         HardSamplesResult result;
         try
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Granularity.Runs;
 using Granularity.Training;
 using Granularity.Notebook;
@@ -81,6 +82,17 @@ public sealed record HardSamplesConfig(
         Seeds: [0, 1]);
 
     /// <summary>
+    /// Quick on the iNat2021-format stand-in of notebook 04 (its Quick template: 32 px, BN small CNN, 6 + 2 epochs,
+    /// baseline 8): baseline and species pretraining at seed 0 are notebook 04's own runs (reused when present); the
+    /// reference is one extra baseline at seed 100. The stand-in has no ground-truth hard flag.
+    /// </summary>
+    public static HardSamplesConfig StandIn() => new(
+        "inat2021-standin",
+        Inat2021ExperimentConfig.Quick().Template with { PretrainingLevel = Inat2021TrainingData.TargetLevel, Seed = 100 },
+        FineLevels: ["species"],
+        Seeds: [0]);
+
+    /// <summary>
     /// Full (iNat2021, GPU): the inat2021-resnet34 protocol, target = supercategory, compared with genus and species
     /// pretraining at seed 0; the reference is a second baseline (seed 1) that only scores hardness.
     /// </summary>
@@ -103,6 +115,10 @@ public static class HardSampleDatasets
     public const int FixedWorldSeed = 0;
 
     private static int registered;
+
+    /// <summary>Registers the datasets when the library loads, so sweep tasks and notebooks find them like the built-in ones.</summary>
+    [ModuleInitializer]
+    internal static void RegisterDefaults() => EnsureRegistered();
 
     public static void EnsureRegistered()
     {

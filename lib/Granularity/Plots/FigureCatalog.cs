@@ -76,8 +76,8 @@ public static class FigureCatalog
         new("hierarchy-alignment", "02", "ours", "Alignment of each label set with the supercategory target", c => HierarchyCharts.AlignmentBars(AlignmentStudy.Run(c.Full ? AlignmentStudyConfig.Paper() : AlignmentStudyConfig.Quick()))),
         // 03 · fine-to-coarse on the synthetic set: register here when the finetocoarse branch lands.
         // 04 · iNat2021 (paper figure iNat) and 05 · ImageNet (paper figure ImageNet), from training run folders
-        new("iNat", "04", "iNat", "Target error vs number of pretraining classes, baseline and paper reference", c => PaperFigureCharts.InatErrorVsClasses(InatRuns(c), c.Full ? "iNat2021, ResNet-34" : "iNat2021-format stand-in"), 950, 520),
-        new("ImageNet", "05", "ImageNet", "IN-1k top-1 vs number of pretraining classes, baseline, paper points", c => PaperFigureCharts.ImageNetTop1VsClasses(ImageNetRuns(c), c.Full ? "ImageNet-21k → 1k, ViT-B/16" : "ImageNet-format stand-in"), 950, 520),
+        new("iNat", "04", "iNat", "Target error vs number of pretraining classes (taxonomy, random, clusters, one label per image), baseline, paper's 8.76%", c => RealDataCharts.InatErrorVsClasses(InatTable(c), !c.Full), 950, 520),
+        new("ImageNet", "05", "ImageNet", "IN-1k top-1 vs number of pretraining classes, baseline, the paper's Table 1", c => RealDataCharts.ImageNetTop1VsClasses(ImageNetTable(c), ImageNetExperiment.PaperTable, !c.Full), 950, 520),
         // 06 · easy and hard samples (ours: the paper has no real-data easy/hard analysis)
         new("hard-definitions", "06", "ours", "Hardness definitions vs the known hard samples and each other", c => HardSampleCharts.DefinitionAgreement(HardSampleResult(c)), 950, 480),
         new("hard-score-distribution", "06", "ours", "Reference-model score of truly easy vs truly hard images", c => HardSampleCharts.ScoreDistribution(HardSampleResult(c)), 900, 440),
@@ -181,29 +181,30 @@ public static class FigureCatalog
     private static HardSamplesResult HardSampleResult(FigureContext context) =>
         context.Memo("hard-samples", () => HardSamples.Run(context.HardSampleStudy, context.RunsRoot, trainMissing: false));
 
-    private static IReadOnlyList<TrainingRunView> InatRuns(FigureContext context) => TrainingRunsOf(context, "iNat", context.Full
-            ? run => run.Config.Protocol == "inat2021-resnet34"
-            : run => run.Config.Dataset.Name.Contains("inat", StringComparison.OrdinalIgnoreCase) && run.Config.Protocol != "inat2021-resnet34",
-        context.Full
-            ? ["eng/granularity sweep --protocol inat2021-resnet34 --target-level supercategory --levels supercategory,class,order,family,genus,species --seeds 0 --slurm" + RunsOption(context)]
-            : ["eng/granularity notebooks run --only 04"]);
-
-    private static IReadOnlyList<TrainingRunView> ImageNetRuns(FigureContext context) => TrainingRunsOf(context, "ImageNet", context.Full
-            ? run => run.Config.Protocol == "imagenet21k-vitb16"
-            : run => run.Config.Dataset.Name.Contains("imagenet", StringComparison.OrdinalIgnoreCase) && run.Config.Protocol != "imagenet21k-vitb16",
-        context.Full
-            ? ["eng/granularity sweep --protocol imagenet21k-vitb16 --target-level imagenet1k --levels imagenet1k,imagenet21k-leaf,… --seeds 0 --slurm" + RunsOption(context)]
-            : ["eng/granularity notebooks run --only 05"]);
-
-    private static IReadOnlyList<TrainingRunView> TrainingRunsOf(FigureContext context, string figure, Func<TrainingRunView, bool> belongs, IReadOnlyList<string> commands)
+    private static IReadOnlyList<Inat2021Row> InatTable(FigureContext context)
     {
-        var runs = context.Memo("training-runs", () => TrainingRuns.LoadAll(context.RunsRoot)).Where(belongs).ToList();
-        var what = $"figure {figure} ({(context.Full ? "Full" : "Quick")})";
-        if (runs.Count == 0 || !runs.Any(r => r.Summary.IsBaseline) || !runs.Any(r => !r.Summary.IsBaseline))
-            throw new MissingRunsException(what,
-                [$"{(runs.Count == 0 ? "no" : runs.Any(r => r.Summary.IsBaseline) ? "no fine-pretrained" : "no baseline")} finished training runs of this figure's protocol under {Path.Combine(context.RunsRoot, TrainingEngine.TransferExperiment)}"],
-                commands);
-        return runs;
+        var config = context.Full ? Inat2021ExperimentConfig.Paper() : Inat2021ExperimentConfig.Quick();
+        var table = Inat2021Experiment.Table(config, context.RunsRoot);
+        RequireBaselineAndOneMore("iNat", context, table.Select(r => (r.Kind == Inat2021Experiment.Baseline, $"{r.Kind} {r.Labelling}", r.MissingSeeds, r.Errors.Count)).ToList(),
+            [$"eng/granularity experiment inat2021{(context.Full ? " --full --slurm" : "")}{RunsOption(context)}"]);
+        return table;
+    }
+
+    private static IReadOnlyList<ImageNetRow> ImageNetTable(FigureContext context)
+    {
+        var config = context.Full ? ImageNetExperimentConfig.Paper() : ImageNetExperimentConfig.Quick();
+        var table = ImageNetExperiment.Table(config, context.RunsRoot);
+        RequireBaselineAndOneMore("ImageNet", context, table.Select(r => (r.IsBaseline, r.PretrainingLevel, r.MissingSeeds, r.Top1.Count)).ToList(),
+            [$"eng/granularity experiment imagenet{(context.Full ? " --full --slurm" : "")}{RunsOption(context)}"]);
+        return table;
+    }
+
+    /// <summary>A real-data figure needs its baseline and at least one pretrained cell; otherwise every missing cell is listed.</summary>
+    private static void RequireBaselineAndOneMore(string figure, FigureContext context, IReadOnlyList<(bool IsBaseline, string Cell, int Missing, int Found)> rows, IReadOnlyList<string> commands)
+    {
+        if (rows.Any(r => r.IsBaseline && r.Found > 0) && rows.Any(r => !r.IsBaseline && r.Found > 0)) return;
+        throw new MissingRunsException($"figure {figure} ({(context.Full ? "Full" : "Quick: stand-in")})",
+            rows.Where(r => r.Found == 0).Select(r => $"{r.Cell}: {r.Missing} seed(s) missing under {Path.Combine(context.RunsRoot, TrainingEngine.TransferExperiment)}").ToList(), commands);
     }
 
     private static string RunsOption(FigureContext context) =>
