@@ -1,0 +1,212 @@
+using System.Text;
+using Granularity.Experiments;
+using Granularity.Hierarchy;
+using Granularity.Runs;
+using Granularity.Theory;
+using Granularity.Training;
+using Plotly.NET;
+
+namespace Granularity.Plots;
+
+/// <summary>
+/// Where a figure's data comes from: the runs root, Quick or Full, and the configurations whose run folders are read.
+/// Loaded runs are shared by the figures of one export (<see cref="Memo{T}"/>).
+/// </summary>
+public sealed record FigureContext(string RunsRoot, bool Full, TheorySweep? TheorySweep = null, HardSamplesConfig? HardSamples = null)
+{
+    private readonly Dictionary<string, object> memo = new(StringComparer.Ordinal);
+
+    /// <summary>The theory sweep whose runs the notebook-01 figures read (Quick or Full unless given).</summary>
+    public TheorySweep Theory => TheorySweep ?? (Full ? Granularity.Theory.TheorySweep.Full() : Granularity.Theory.TheorySweep.Quick());
+
+    /// <summary>The hard-sample study whose runs the notebook-06 figures read (Quick or Full unless given).</summary>
+    public HardSamplesConfig HardSampleStudy => HardSamples ?? (Full ? HardSamplesConfig.Paper() : HardSamplesConfig.Quick());
+
+    /// <summary>Computes <paramref name="make"/> once per context; a failure (e.g. missing runs) is remembered and rethrown.</summary>
+    public T Memo<T>(string key, Func<T> make)
+    {
+        if (memo.TryGetValue(key, out var saved)) return saved is Exception error ? throw Rethrow(error) : (T)saved;
+        try
+        {
+            var value = make()!;
+            memo[key] = value;
+            return value;
+        }
+        catch (Exception error)
+        {
+            memo[key] = error;
+            throw;
+        }
+    }
+
+    private static Exception Rethrow(Exception error) => error is MissingRunsException missing
+        ? new MissingRunsException(missing.What, missing.Missing, missing.Commands)
+        : new InvalidOperationException(error.Message, error);
+}
+
+/// <summary>One figure of the write-up: its id (the file name), notebook, the paper figure it reproduces (or "ours"), and its builder.</summary>
+public sealed record FigureDefinition(string Id, string Notebook, string PaperFigure, string Caption, Func<FigureContext, GenericChart> Build, int Width = 900, int Height = 540);
+
+/// <summary>What exporting one figure did: its files, or the runs it is missing, or the error that stopped it.</summary>
+public sealed record FigureOutcome(FigureDefinition Figure, FigureFiles? Files, MissingRunsException? Missing, string? Error)
+{
+    public bool Exported => Files is not null;
+}
+
+/// <summary>
+/// Every figure of notebooks 01–06 by id, each built from run folders (or committed artifacts) in the house style and
+/// exported as self-contained HTML, SVG and PNG. Adding a figure is one line in <see cref="All"/>.
+/// </summary>
+public static class FigureCatalog
+{
+    /// <summary>The registered figures, in notebook order. One line each: id, notebook, paper figure id, caption, builder.</summary>
+    public static IReadOnlyList<FigureDefinition> All { get; } =
+    [
+        // 01 · theory (paper figures theory-model, theory-dynamics, theory-accuracy; two of ours)
+        new("theory-model", "01", "theory-model", "The data model: patches with common / fine / noise, easy vs hard", c => TheoryCharts.DataModel(c.Theory.Base), 1100, 420),
+        new("theory-dynamics", "01", "theory-dynamics", "Alignment with common and fine features vs step, coarse vs fine training", c => TheoryCharts.Dynamics(TheoryRuns(c, SweepAxis.Seed)), 1150, 460),
+        new("theory-accuracy", "01", "theory-accuracy", "Easy/hard accuracy, coarse vs fine", c => TheoryCharts.Accuracy(TheoryRuns(c, SweepAxis.Seed)), 900, 480),
+        new("theory-hard-vs-k", "01", "theory-accuracy", "Hard-sample accuracy vs k (rarer fine features)", c => TheoryCharts.HardAccuracyVsK(TheoryRuns(c, SweepAxis.Subclasses)), 900, 480),
+        new("theory-sweeps", "01", "ours", "Hard-sample accuracy vs noise, dimension and hard share in training", c => TheoryCharts.Sweeps(AllTheoryRuns(c), c.Theory), 1300, 440),
+        // 02 · hierarchies (paper figure hierarchy), from the committed artifacts
+        new("hierarchy-inat2021-levels", "02", "hierarchy", "iNat2021: classes per level", c => HierarchyCharts.ClassesPerLevel("iNat2021: classes per level", Inat(c).Summaries(CutKind.Depth).Take(8).ToList())),
+        new("hierarchy-imagenet-levels", "02", "hierarchy", "ImageNet: classes n steps up from each class", ImageNetLevels),
+        new("hierarchy-inat2021-sunburst", "02", "hierarchy", "iNat2021 taxonomy sunburst", c => HierarchyCharts.Sunburst(Inat(c).Tree, c.Full ? 5 : 4, "iNat2021 taxonomy (sector size: species)", visibleDepth: 4), 900, 900),
+        new("hierarchy-imagenet1k-sunburst", "02", "hierarchy", "WordNet over ImageNet-1k sunburst", ImageNet1kSunburst, 900, 900),
+        new("hierarchy-alignment", "02", "ours", "Alignment of each label set with the supercategory target", c => HierarchyCharts.AlignmentBars(AlignmentStudy.Run(c.Full ? AlignmentStudyConfig.Paper() : AlignmentStudyConfig.Quick()))),
+        // 03 · fine-to-coarse on the synthetic set: register here when the finetocoarse branch lands.
+        // 04 · iNat2021 (paper figure iNat) and 05 · ImageNet (paper figure ImageNet), from training run folders
+        new("iNat", "04", "iNat", "Target error vs number of pretraining classes (taxonomy, random, clusters, one label per image), baseline, paper's 8.76%", c => RealDataCharts.InatErrorVsClasses(InatTable(c), !c.Full), 950, 520),
+        new("ImageNet", "05", "ImageNet", "IN-1k top-1 vs number of pretraining classes, baseline, the paper's Table 1", c => RealDataCharts.ImageNetTop1VsClasses(ImageNetTable(c), ImageNetExperiment.PaperTable, !c.Full), 950, 520),
+        // 06 · easy and hard samples (ours: the paper has no real-data easy/hard analysis)
+        new("hard-definitions", "06", "ours", "Hardness definitions vs the known hard samples and each other", c => HardSampleCharts.DefinitionAgreement(HardSampleResult(c)), 950, 480),
+        new("hard-score-distribution", "06", "ours", "Reference-model score of truly easy vs truly hard images", c => HardSampleCharts.ScoreDistribution(HardSampleResult(c)), 900, 440),
+        new("hard-gain", "06", "ours", "Baseline vs fine-pretrained error per hardness bin: where the gain comes from", c => HardSampleCharts.ErrorByHardness(HardSampleResult(c)), 1200, 480),
+    ];
+
+    /// <summary>The figure called <paramref name="id"/>; an unknown id lists the known ones.</summary>
+    public static FigureDefinition Find(string id) => All.FirstOrDefault(f => string.Equals(f.Id, id, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"no figure '{id}' in the catalog (figures: {string.Join(", ", All.Select(f => f.Id))})");
+
+    /// <summary>
+    /// Builds and saves each figure (all, or those in <paramref name="only"/>) into <paramref name="outputFolder"/> and writes
+    /// <c>figures.md</c> there: what was exported, and for every figure whose runs are missing, the runs and the commands.
+    /// </summary>
+    public static IReadOnlyList<FigureOutcome> Export(string outputFolder, FigureContext context, IReadOnlyCollection<string>? only = null, Action<FigureOutcome>? progress = null)
+    {
+        var figures = only is null || only.Count == 0 ? All : only.Select(Find).Distinct().ToList();
+        var outcomes = new List<FigureOutcome>();
+        foreach (var figure in figures)
+        {
+            FigureOutcome outcome;
+            try
+            {
+                var chart = figure.Build(context);
+                outcome = new(figure, FigureExport.Save(chart, outputFolder, figure.Id, figure.Width, figure.Height), null, null);
+            }
+            catch (MissingRunsException missing) { outcome = new(figure, null, missing, null); }
+            catch (Exception error) when (error is ArgumentException or InvalidDataException or IOException or InvalidOperationException or KeyNotFoundException)
+            {
+                outcome = new(figure, null, null, error.Message);
+            }
+            outcomes.Add(outcome);
+            progress?.Invoke(outcome);
+        }
+        Directory.CreateDirectory(outputFolder);
+        AtomicFile.WriteAllText(Path.Combine(outputFolder, "figures.md"), Report(outcomes, context));
+        return outcomes;
+    }
+
+    /// <summary>A Markdown report: one row per figure, then the missing runs with the commands that make them.</summary>
+    public static string Report(IReadOnlyList<FigureOutcome> outcomes, FigureContext context)
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"# Figures ({(context.Full ? "Full" : "Quick")}, runs from {context.RunsRoot}, library {RunCache.LibraryVersion})").AppendLine();
+        text.AppendLine("| id | notebook | paper figure | content | status |").AppendLine("|---|---|---|---|---|");
+        foreach (var o in outcomes)
+        {
+            var status = o.Exported ? $"exported: {Path.GetFileName(o.Files!.Html)}{(o.Files.Png is null ? " (no Chromium: HTML only)" : ", .png, .svg")}"
+                : o.Missing is not null ? $"**missing runs** ({o.Missing.Missing.Count})" : $"**failed**: {o.Error}";
+            text.AppendLine($"| {o.Figure.Id} | {o.Figure.Notebook} | {o.Figure.PaperFigure} | {o.Figure.Caption} | {status} |");
+        }
+        foreach (var o in outcomes.Where(o => o.Missing is not null))
+        {
+            text.AppendLine().AppendLine($"## {o.Figure.Id}: missing runs").AppendLine();
+            foreach (var line in o.Missing!.Missing.Take(12)) text.AppendLine($"- {line}");
+            if (o.Missing.Missing.Count > 12) text.AppendLine($"- … and {o.Missing.Missing.Count - 12} more");
+            text.AppendLine().AppendLine("Make them with:").AppendLine().AppendLine("```");
+            foreach (var command in o.Missing.Commands) text.AppendLine(command);
+            text.AppendLine("```");
+        }
+        return text.ToString();
+    }
+
+    // ---- sources: each reads finished run folders (never trains) and names what is missing ----
+
+    private static IReadOnlyList<TheoryRun> AllTheoryRuns(FigureContext context) => context.Memo("theory", () =>
+    {
+        var sweep = context.Theory;
+        var runs = new List<TheoryRun>();
+        var missing = new List<string>();
+        foreach (var config in sweep.Configs)
+        {
+            var path = Path.Combine(context.RunsRoot, TheoryExperiment.ExperimentName, RunCache.Key(TheoryExperiment.ExperimentName, config));
+            if (File.Exists(Path.Combine(path, RunFolder.SummaryFile))) runs.Add(TheoryExperiment.Load(path));
+            else missing.Add($"theory d={config.Dimension} k={config.SubclassesPerSuperclass} σ={config.NoiseStd} hard share {config.HardShareInTraining} seed {config.Seed} → {path}");
+        }
+        if (missing.Count > 0)
+            throw new MissingRunsException($"theory sweep '{sweep.Name}' ({runs.Count} of {sweep.Configs.Count} runs found)", missing,
+                [$"eng/granularity theory sweep --{(context.Full ? "full" : "quick")}{RunsOption(context)}"]);
+        return (IReadOnlyList<TheoryRun>)runs;
+    });
+
+    private static IReadOnlyList<TheoryRun> TheoryRuns(FigureContext context, SweepAxis axis) =>
+        Granularity.Theory.TheorySweep.Along(AllTheoryRuns(context), context.Theory.Base, axis);
+
+    private static HierarchySource Inat(FigureContext context) => context.Memo("inat2021-hierarchy", () => HierarchySources.Load("inat2021"));
+
+    private static GenericChart ImageNetLevels(FigureContext context) => HierarchyCharts.ClassesPerLevel("ImageNet: classes n steps up from each class", new[]
+    {
+        ("ImageNet-21k · first hypernym", ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.FirstHypernym).Summaries(CutKind.StepsUp)),
+        ("ImageNet-21k · shortest path", ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.ShortestPath).Summaries(CutKind.StepsUp)),
+        ("ImageNet-1k · first hypernym", ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet1k, ParentRule.FirstHypernym).Summaries(CutKind.StepsUp)),
+    });
+
+    private static GenericChart ImageNet1kSunburst(FigureContext context)
+    {
+        var tree = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet1k, ParentRule.FirstHypernym);
+        return HierarchyCharts.Sunburst(tree, tree.MaxLeafDepth, "WordNet (first hypernym) over ImageNet-1k (sector size: classes)", visibleDepth: 5);
+    }
+
+    private static HardSamplesResult HardSampleResult(FigureContext context) =>
+        context.Memo("hard-samples", () => HardSamples.Run(context.HardSampleStudy, context.RunsRoot, trainMissing: false));
+
+    private static IReadOnlyList<Inat2021Row> InatTable(FigureContext context)
+    {
+        var config = context.Full ? Inat2021ExperimentConfig.Paper() : Inat2021ExperimentConfig.Quick();
+        var table = Inat2021Experiment.Table(config, context.RunsRoot);
+        RequireBaselineAndOneMore("iNat", context, table.Select(r => (r.Kind == Inat2021Experiment.Baseline, $"{r.Kind} {r.Labelling}", r.MissingSeeds, r.Errors.Count)).ToList(),
+            [$"eng/granularity experiment inat2021{(context.Full ? " --full --slurm" : "")}{RunsOption(context)}"]);
+        return table;
+    }
+
+    private static IReadOnlyList<ImageNetRow> ImageNetTable(FigureContext context)
+    {
+        var config = context.Full ? ImageNetExperimentConfig.Paper() : ImageNetExperimentConfig.Quick();
+        var table = ImageNetExperiment.Table(config, context.RunsRoot);
+        RequireBaselineAndOneMore("ImageNet", context, table.Select(r => (r.IsBaseline, r.PretrainingLevel, r.MissingSeeds, r.Top1.Count)).ToList(),
+            [$"eng/granularity experiment imagenet{(context.Full ? " --full --slurm" : "")}{RunsOption(context)}"]);
+        return table;
+    }
+
+    /// <summary>A real-data figure needs its baseline and at least one pretrained cell; otherwise every missing cell is listed.</summary>
+    private static void RequireBaselineAndOneMore(string figure, FigureContext context, IReadOnlyList<(bool IsBaseline, string Cell, int Missing, int Found)> rows, IReadOnlyList<string> commands)
+    {
+        if (rows.Any(r => r.IsBaseline && r.Found > 0) && rows.Any(r => !r.IsBaseline && r.Found > 0)) return;
+        throw new MissingRunsException($"figure {figure} ({(context.Full ? "Full" : "Quick: stand-in")})",
+            rows.Where(r => r.Found == 0).Select(r => $"{r.Cell}: {r.Missing} seed(s) missing under {Path.Combine(context.RunsRoot, TrainingEngine.TransferExperiment)}").ToList(), commands);
+    }
+
+    private static string RunsOption(FigureContext context) =>
+        Path.GetFullPath(context.RunsRoot) == Path.GetFullPath(ProjectPaths.RunsRoot) ? "" : $" --runs {context.RunsRoot}";
+}

@@ -1,0 +1,90 @@
+using Granularity.Cli;
+using Granularity.Plots;
+using Granularity.Tests.Experiments;
+using Xunit;
+
+namespace Granularity.Tests.Plots;
+
+/// <summary>The catalog against the tiny hard-sample study's runs: figures with runs are exported, the others are reported.</summary>
+[Collection(HardSamplesCollection.Name)]
+public sealed class FigureCatalogTests(HardSamplesFixture fixture)
+{
+    private static readonly string[] PaperFigureIds = ["ImageNet", "iNat", "theory-model", "theory-dynamics", "theory-accuracy", "hierarchy", "ours"];
+
+    private string Output() => Path.Combine(fixture.Root, "figures-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [Fact]
+    public void ExportsFiguresWhoseRunsExistAndReportsTheMissingOnes()
+    {
+        var output = Output();
+        var context = new FigureContext(fixture.Root, Full: false, HardSamples: fixture.Config);
+        var outcomes = FigureCatalog.Export(output, context, ["hard-gain", "hard-definitions", "theory-model", "theory-dynamics", "iNat"]);
+        var byId = outcomes.ToDictionary(o => o.Figure.Id);
+
+        foreach (var id in new[] { "hard-gain", "hard-definitions", "theory-model" })
+        {
+            Assert.True(byId[id].Exported, $"{id}: {byId[id].Error ?? byId[id].Missing?.Message}");
+            var html = File.ReadAllText(Path.Combine(output, id + ".html"));
+            Assert.Contains("plotly", html, StringComparison.OrdinalIgnoreCase);
+            Assert.True(html.Length > 1_000_000, "self-contained: plotly.js is embedded");
+            if (FigureExport.BrowserPath is not null)
+            {
+                Assert.True(new FileInfo(Path.Combine(output, id + ".png")).Length > 1000);
+                Assert.Contains("<svg", File.ReadAllText(Path.Combine(output, id + ".svg")));
+            }
+        }
+
+        var theory = byId["theory-dynamics"].Missing;
+        Assert.NotNull(theory);
+        Assert.Contains(theory!.Commands, c => c.StartsWith("eng/granularity theory sweep --quick", StringComparison.Ordinal) && c.Contains("--runs " + fixture.Root, StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(output, "theory-dynamics.html")));
+        var inat = byId["iNat"].Missing;
+        Assert.NotNull(inat);
+        Assert.Contains(inat!.Commands, c => c.StartsWith("eng/granularity experiment inat2021 --runs ", StringComparison.Ordinal));
+
+        var report = File.ReadAllText(Path.Combine(output, "figures.md"));
+        Assert.Contains("| hard-gain | 06 | ours |", report);
+        Assert.Contains("| theory-dynamics | 01 | theory-dynamics |", report);
+        Assert.Contains("**missing runs**", report);
+        Assert.Contains("## theory-dynamics: missing runs", report);
+        Assert.Contains("eng/granularity theory sweep --quick", report);
+    }
+
+    [Fact]
+    public void MissingHardSampleRunsNameTheCommand()
+    {
+        var empty = Path.Combine(fixture.Root, "no-runs");
+        var outcome = FigureCatalog.Export(Output(), new FigureContext(empty, Full: false), ["hard-gain"]).Single();
+        Assert.False(outcome.Exported);
+        Assert.Equal(["eng/granularity hard-samples run"], outcome.Missing!.Commands);
+        Assert.Equal(5, outcome.Missing.Missing.Count); // Quick: reference, 2 baselines, 2 leaf runs
+    }
+
+    [Fact]
+    public void CatalogIdsAreUniqueFileNamesWithPaperFigureIds()
+    {
+        var ids = FigureCatalog.All.Select(f => f.Id).ToList();
+        Assert.Equal(ids.Count, ids.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+        Assert.All(FigureCatalog.All, f =>
+        {
+            Assert.DoesNotContain(' ', f.Id);
+            Assert.Contains(f.PaperFigure, PaperFigureIds);
+            Assert.Matches("^0[1-6]$", f.Notebook);
+        });
+        foreach (var paper in PaperFigureIds.Where(p => p != "ours")) Assert.Contains(FigureCatalog.All, f => f.PaperFigure == paper);
+        Assert.Contains("theory-accuracy", Assert.Throws<ArgumentException>(() => FigureCatalog.Find("nope")).Message);
+    }
+
+    [Fact]
+    public void CommandExportsAndExitsThreeWhenRunsAreMissing()
+    {
+        ICliCommand[] commands = [new Granularity.Cli.Commands.FiguresExportCommand(), new Granularity.Cli.Commands.FiguresListCommand()];
+        var output = Output();
+        Assert.Equal(0, CommandLine.Run(commands, ["figures", "export", "--only", "theory-model", "--out", output, "--runs", fixture.Root]));
+        Assert.True(File.Exists(Path.Combine(output, "theory-model.html")));
+        Assert.Equal(3, CommandLine.Run(commands, ["figures", "export", "--only", "theory-model,ImageNet", "--out", output, "--runs", fixture.Root]));
+        Assert.Contains("ImageNet", File.ReadAllText(Path.Combine(output, "figures.md")));
+        Assert.Equal(2, CommandLine.Run(commands, ["figures", "export", "--only", "no-such-figure", "--out", output]));
+        Assert.Equal(0, CommandLine.Run(commands, ["figures", "list"]));
+    }
+}
