@@ -107,11 +107,11 @@ public sealed record HardSamplesConfig(
 public static class HardSampleDatasets
 {
     /// <summary>
-    /// The toy hierarchy with one world (glyphs, test images) for every run seed, as a real dataset is one fixed set of
+    /// The synthetic hierarchy with one world (glyphs, test images) for every run seed, as a real dataset is one fixed set of
     /// images: the run seed then varies the initialisation and data order only, and per-sample results of different seeds
     /// refer to the same test images.
     /// </summary>
-    public const string FixedWorldToyName = "toy-hierarchy-fixed";
+    public const string FixedWorldToyName = "synthetic-hierarchy-fixed";
     public const int FixedWorldSeed = 0;
 
     private static int registered;
@@ -123,7 +123,7 @@ public static class HardSampleDatasets
     public static void EnsureRegistered()
     {
         if (Interlocked.Exchange(ref registered, 1) == 1) return;
-        TrainingDatasets.Register(FixedWorldToyName, (config, _) => ToyHierarchyData.Create(config, FixedWorldSeed));
+        TrainingDatasets.Register(FixedWorldToyName, (config, _) => SyntheticHierarchyData.Create(config, FixedWorldSeed));
     }
 }
 
