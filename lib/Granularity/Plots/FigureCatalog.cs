@@ -74,7 +74,10 @@ public static class FigureCatalog
         new("hierarchy-inat2021-sunburst", "02", "hierarchy", "iNat2021 taxonomy sunburst", c => HierarchyCharts.Sunburst(Inat(c).Tree, c.Full ? 5 : 4, "iNat2021 taxonomy (sector size: species)", visibleDepth: 4), 900, 900),
         new("hierarchy-imagenet1k-sunburst", "02", "hierarchy", "WordNet over ImageNet-1k sunburst", ImageNet1kSunburst, 900, 900),
         new("hierarchy-alignment", "02", "ours", "Alignment of each label set with the supercategory target", c => HierarchyCharts.AlignmentBars(AlignmentStudy.Run(c.Full ? AlignmentStudyConfig.Paper() : AlignmentStudyConfig.Quick()))),
-        // 03 · fine-to-coarse on the synthetic set: register here when the finetocoarse branch lands.
+        // 03 · fine-to-coarse on the synthetic set (ours at CPU scale; the paper's conditions 1–3)
+        new("synthetic-conditions", "03", "ours", "Hard-image error per pretraining label set and readout, spread over seeds", c => FineToCoarseCharts.Conditions(FineToCoarseResult(c)), 1100, 520),
+        new("synthetic-ushape", "03", "iNat", "Hard-image error vs number of pretraining classes (U-shape), baseline line", c => FineToCoarseCharts.UShape(FineToCoarseResult(c)), 950, 520),
+        new("synthetic-alignment", "03", "ours", "Hard-image error vs H(target | pretraining) of each label set", c => FineToCoarseCharts.Alignment(FineToCoarseResult(c)), 900, 480),
         // 04 · iNat2021 (paper figure iNat) and 05 · ImageNet (paper figure ImageNet), from training run folders
         new("iNat", "04", "iNat", "Target error vs number of pretraining classes (taxonomy, random, clusters, one label per image), baseline, paper's 8.76%", c => RealDataCharts.InatErrorVsClasses(InatTable(c), !c.Full), 950, 520),
         new("ImageNet", "05", "ImageNet", "IN-1k top-1 vs number of pretraining classes, baseline, the paper's Table 1", c => RealDataCharts.ImageNetTop1VsClasses(ImageNetTable(c), ImageNetExperiment.PaperTable, !c.Full), 950, 520),
@@ -177,6 +180,13 @@ public static class FigureCatalog
         var tree = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet1k, ParentRule.FirstHypernym);
         return HierarchyCharts.Sunburst(tree, tree.MaxLeafDepth, "WordNet (first hypernym) over ImageNet-1k (sector size: classes)", visibleDepth: 5);
     }
+
+    private static FineToCoarseResults FineToCoarseResult(FigureContext context) =>
+        context.Memo("fine-to-coarse", () =>
+            FineToCoarse.TryLoad(context.Full ? FineToCoarseConfig.Paper() : FineToCoarseConfig.Quick(), context.RunsRoot)
+            ?? throw new MissingRunsException("the fine-to-coarse experiment (notebook 03)",
+                [$"{FineToCoarse.ExperimentName} ({(context.Full ? "Paper" : "Quick")} config)"],
+                [$"eng/granularity experiment fine-to-coarse{(context.Full ? " --full" : "")}{RunsOption(context)}"]));
 
     private static HardSamplesResult HardSampleResult(FigureContext context) =>
         context.Memo("hard-samples", () => HardSamples.Run(context.HardSampleStudy, context.RunsRoot, trainMissing: false));
