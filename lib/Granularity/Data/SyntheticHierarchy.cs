@@ -98,6 +98,25 @@ public sealed class SyntheticWorld
     /// <summary>T[s, channel]: the per-channel colour offset of superclass s at full strength.</summary>
     public float[,] Tints { get; }
 
+    /// <summary>
+    /// Draws random glyphs (bit patterns over <paramref name="cells"/> cells) with <paramref name="minOnes"/>..<paramref name="maxOnes"/>
+    /// ones and pairwise Hamming distance ≥ <paramref name="minDistance"/> into <paramref name="accepted"/> until it holds
+    /// <paramref name="wanted"/> or <paramref name="maxAttempts"/> draws were made; true when it is full.
+    /// </summary>
+    internal static bool DrawGlyphs(ref SampleRandom random, List<ulong> accepted, int wanted, int cells, int minOnes, int maxOnes, int minDistance, long maxAttempts)
+    {
+        for (long attempt = 0; attempt < maxAttempts && accepted.Count < wanted; attempt++)
+        {
+            ulong pattern = 0;
+            for (int bit = 0; bit < cells; bit++) if (random.NextULong() >> 63 == 1) pattern |= 1UL << bit;
+            int ones = BitOperations.PopCount(pattern);
+            if (ones < minOnes || ones > maxOnes) continue;
+            if (accepted.Any(other => BitOperations.PopCount(other ^ pattern) < minDistance)) continue;
+            accepted.Add(pattern);
+        }
+        return accepted.Count >= wanted;
+    }
+
     /// <summary>Builds the world of <paramref name="seed"/>: glyphs with 8..17 ones (for 5×5; scaled for other sizes) and pairwise Hamming distance ≥ 6.</summary>
     public static SyntheticWorld Create(SyntheticHierarchyConfig config, int seed)
     {
@@ -108,16 +127,8 @@ public sealed class SyntheticWorld
         int wanted = config.LeafCount + config.DistractorGlyphs;
         var accepted = new List<ulong>(wanted);
         var random = SampleRandom.For(seed, 0x57_4F_52_4C_44, 0); // "WORLD"
-        for (long attempts = 0; accepted.Count < wanted; attempts++)
-        {
-            if (attempts > 10_000_000) throw new InvalidOperationException($"could not find {wanted} glyphs of {cells} cells with pairwise Hamming distance ≥ {minDistance}");
-            ulong pattern = 0;
-            for (int bit = 0; bit < cells; bit++) if (random.NextULong() >> 63 == 1) pattern |= 1UL << bit;
-            int ones = BitOperations.PopCount(pattern);
-            if (ones < minOnes || ones > maxOnes) continue;
-            if (accepted.Any(other => BitOperations.PopCount(other ^ pattern) < minDistance)) continue;
-            accepted.Add(pattern);
-        }
+        if (!DrawGlyphs(ref random, accepted, wanted, cells, minOnes, maxOnes, minDistance, maxAttempts: 10_000_001))
+            throw new InvalidOperationException($"could not find {wanted} glyphs of {cells} cells with pairwise Hamming distance ≥ {minDistance}");
         return new SyntheticWorld(config, seed, accepted.Take(config.LeafCount).ToArray(), accepted.Skip(config.LeafCount).ToArray());
     }
 

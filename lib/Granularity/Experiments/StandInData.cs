@@ -341,15 +341,7 @@ internal sealed class GlyphWorld
         {
             if (minDistance < 1) throw new ArgumentException($"cannot draw {wanted} distinct {style.GlyphSize}×{style.GlyphSize} glyphs; use a larger GlyphSize");
             accepted.Clear();
-            for (long attempt = 0; attempt < 200_000 && accepted.Count < wanted; attempt++)
-            {
-                ulong pattern = 0;
-                for (int bit = 0; bit < cells; bit++) if (random.NextULong() >> 63 == 1) pattern |= 1UL << bit;
-                int ones = BitOperations.PopCount(pattern);
-                if (ones < minOnes || ones > maxOnes) continue;
-                if (accepted.Any(other => BitOperations.PopCount(other ^ pattern) < minDistance)) continue;
-                accepted.Add(pattern);
-            }
+            SyntheticWorld.DrawGlyphs(ref random, accepted, wanted, cells, minOnes, maxOnes, minDistance, maxAttempts: 200_000);
         }
         return new GlyphWorld(accepted.Take(classes).ToArray(), accepted.Skip(classes).ToArray(), style);
     }
