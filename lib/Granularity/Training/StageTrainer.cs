@@ -182,18 +182,25 @@ public sealed class TrainingStep(Classifier model, optim.Optimizer optimizer, St
     public (float Loss, long Errors) Run(Tensor images, Tensor labels, double learningRate, Device device)
     {
         foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
-        using var scope = NewDisposeScope();
-        var input = images.to(device);
-        var target = labels.to(ScalarType.Int64).to(device);
-        var logits = model.call(input);
-        var loss = nn.functional.cross_entropy(logits, target, label_smoothing: stage.LabelSmoothing);
-        var lossValue = loss.item<float>();
-        if (!float.IsFinite(lossValue)) return (lossValue, 0);
-        optimizer.zero_grad();
-        loss.backward();
-        if (stage.GradientClipNorm > 0) nn.utils.clip_grad_norm_(parameters, stage.GradientClipNorm);
+        float lossValue;
+        long errors;
+        using (NewDisposeScope())
+        {
+            var input = images.to(device);
+            var target = labels.to(ScalarType.Int64).to(device);
+            var logits = model.call(input);
+            var loss = nn.functional.cross_entropy(logits, target, label_smoothing: stage.LabelSmoothing);
+            lossValue = loss.item<float>();
+            if (!float.IsFinite(lossValue)) return (lossValue, 0);
+            optimizer.zero_grad();
+            loss.backward();
+            if (stage.GradientClipNorm > 0) nn.utils.clip_grad_norm_(parameters, stage.GradientClipNorm);
+            errors = logits.argmax(1).ne(target).sum().item<long>();
+        }
+        // The update runs outside our dispose scope: a scalar the optimizer creates on its first step and keeps would
+        // otherwise be freed with the scope and read later (a rare native "toDouble" failure in Adam.step seen in CI).
         optimizer.step();
-        return (lossValue, logits.argmax(1).ne(target).sum().item<long>());
+        return (lossValue, errors);
     }
 }
 
