@@ -1,3 +1,4 @@
+using Granularity.Core;
 using System.Globalization;
 using Granularity.Notebook;
 using Granularity.Runs;

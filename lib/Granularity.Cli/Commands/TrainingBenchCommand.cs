@@ -1,3 +1,4 @@
+using Granularity.Core;
 using System.Diagnostics;
 using System.Globalization;
 using Granularity.Notebook;
@@ -37,7 +38,7 @@ public sealed class TrainingBenchCommand : ICliCommand
         arguments.RejectUnknown();
         TorchRuntime.EnsureNativesLoaded();
         set_num_threads(threads);
-        var script = Path.Combine(Runs.ProjectPaths.RepositoryRoot, "eng", "bench", "train_step_torch.py");
+        var script = Path.Combine(Core.ProjectPaths.RepositoryRoot, "eng", "bench", "train_step_torch.py");
         var peer = python != "none" && File.Exists(python) && File.Exists(script);
         Console.WriteLine($"ResNet-18 training step, SGD momentum 0.9, CPU, {threads} threads, {rounds} rounds × {steps} steps (+{warmup} warm-up); peer: {(peer ? $"PyTorch via {python}" : "none")}");
         Console.WriteLine($"{"shape",-16} {"ours ms",9} {"peer ms",9} {"ours/peer",9} {"ours+source ms",15} {"source/preloaded",17}");

@@ -1,3 +1,4 @@
+using Granularity.Core;
 using Granularity.Runs;
 
 namespace Granularity.Data;

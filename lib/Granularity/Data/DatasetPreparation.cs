@@ -1,3 +1,4 @@
+using Granularity.Core;
 using System.Security.Cryptography;
 using Granularity.Runs;
 

@@ -1,3 +1,4 @@
+using Granularity.Core;
 using System.IO.Compression;
 using System.Text;
 using Granularity.Runs;

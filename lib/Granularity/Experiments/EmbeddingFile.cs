@@ -1,3 +1,4 @@
+using Granularity.Core;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;

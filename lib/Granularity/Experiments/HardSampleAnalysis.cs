@@ -1,3 +1,4 @@
+using Granularity.Core;
 using Granularity.Runs;
 using Granularity.Training;
 

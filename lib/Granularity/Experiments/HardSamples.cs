@@ -1,3 +1,4 @@
+using Granularity.Core;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Granularity.Runs;

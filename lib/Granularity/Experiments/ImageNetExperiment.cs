@@ -1,3 +1,4 @@
+using Granularity.Core;
 using Granularity.Hierarchy;
 using Granularity.Training;
 
@@ -101,7 +102,7 @@ public static class ImageNetExperiment
         var byConfig = Inat2021Experiment.FinishedRuns(runsRoot);
         return Cells(config).GroupBy(c => c.PretrainingLevel).Select(group =>
         {
-            var found = group.Select(c => byConfig.GetValueOrDefault(Runs.JsonFiles.Serialize(c))).ToList();
+            var found = group.Select(c => byConfig.GetValueOrDefault(Core.JsonFiles.Serialize(c))).ToList();
             var done = found.OfType<TrainingRunView>().ToList();
             var top1 = done.Select(r => 100 * (1 - r.Summary.TargetSplit("val").Top1Error)).ToList();
             bool isBaseline = group.Key == ImageNetTrainingData.TargetLevel;

@@ -1,3 +1,4 @@
+using Granularity.Core;
 using System.Runtime.CompilerServices;
 using Granularity.Data;
 using Granularity.Hierarchy;

@@ -1,3 +1,4 @@
+using Granularity.Core;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;

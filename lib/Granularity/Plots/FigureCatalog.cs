@@ -1,3 +1,4 @@
+using Granularity.Core;
 using System.Text;
 using Granularity.Experiments;
 using Granularity.Hierarchy;

@@ -1,3 +1,4 @@
+using Granularity.Core;
 using Microsoft.FSharp.Core;
 using Plotly.NET;
 using Granularity.Runs;

@@ -1,3 +1,4 @@
+using Granularity.Core;
 using System.Globalization;
 using System.Text;
 using Granularity.Runs;
@@ -126,7 +127,7 @@ public static class TheoryExperiment
     /// <summary>Sets torch's intra-op thread count until the returned handle is disposed.</summary>
     public static IDisposable WithThreads(int threads)
     {
-        Notebook.TorchRuntime.EnsureNativesLoaded();
+        TorchRuntime.EnsureNativesLoaded();
         var previous = TorchSharp.torch.get_num_threads();
         if (threads > 0 && threads != previous) TorchSharp.torch.set_num_threads(threads);
         return new Restore(() => { if (TorchSharp.torch.get_num_threads() != previous) TorchSharp.torch.set_num_threads(previous); });

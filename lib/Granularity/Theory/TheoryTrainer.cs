@@ -1,3 +1,4 @@
+using Granularity.Core;
 using System.Diagnostics;
 using Granularity.Notebook;
 using Granularity.Runs;

@@ -1,3 +1,4 @@
+using Granularity.Core;
 using Granularity.Data;
 using Granularity.Training.Models;
 using TorchSharp;
@@ -20,7 +21,7 @@ public static class Evaluator
     /// <summary>Runs the model in eval mode without gradients over every batch of <paramref name="source"/> (epoch 0).</summary>
     public static (SplitEvaluation Summary, SampleResults Samples) Evaluate(Classifier model, IBatchSource source, string split, string level)
     {
-        var device = Notebook.TorchRuntime.Device;
+        var device = TorchRuntime.Device;
         var wasTraining = model.training;
         model.eval();
         var indices = new List<long>(source.Count);

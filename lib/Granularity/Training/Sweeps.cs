@@ -1,3 +1,4 @@
+using Granularity.Core;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;

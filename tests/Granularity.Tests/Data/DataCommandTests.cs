@@ -1,3 +1,4 @@
+using Granularity.Core;
 using Granularity.Cli;
 using Granularity.Cli.Commands;
 using Granularity.Data;
@@ -28,7 +29,7 @@ public sealed class DataCommandTests
         DataFixtures.WriteSynsetTar(folder.Path, "n01440764", 2, 1);
         DataFixtures.WriteSynsetTar(folder.Path, "n01443537", 3, 2);
         var (code, output, errors) = Run("data", "index", "--dataset", "imagenet21k", "--split", "fall11", "--root", folder.Path,
-            "--labels", Path.Combine(Granularity.Runs.ProjectPaths.ManifestsRoot, "labels", "imagenet21k_google_synsets.txt"));
+            "--labels", Path.Combine(Granularity.Core.ProjectPaths.ManifestsRoot, "labels", "imagenet21k_google_synsets.txt"));
         Assert.True(code == 0, errors);
         Assert.Contains("5 images", output);
         var dataset = ImageIndex.Read(ImageIndex.DefaultPath(folder.Path, "fall11"));

@@ -1,3 +1,4 @@
+using Granularity.Core;
 using System.Formats.Tar;
 using System.Text.Json;
 using Granularity.Data;

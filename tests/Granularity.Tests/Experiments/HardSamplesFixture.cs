@@ -1,3 +1,4 @@
+using Granularity.Core;
 using Granularity.Experiments;
 using Granularity.Notebook;
 using Granularity.Training;

@@ -1,3 +1,4 @@
+using Granularity.Core;
 using Granularity.Native;
 using Granularity.Notebook;
 using Xunit;

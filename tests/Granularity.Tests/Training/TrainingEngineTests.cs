@@ -1,3 +1,4 @@
+using Granularity.Core;
 using Granularity.Runs;
 using Granularity.Training;
 using Granularity.Training.Models;
@@ -111,7 +112,7 @@ public sealed class TrainingEngineTests
         Assert.True(after <= live, $"live tensors grew from {live} to {after} over 50 steps");
     }
 
-    internal static void TorchRuntimeSeed(int seed) => Granularity.Notebook.TorchRuntime.Seed(seed);
+    internal static void TorchRuntimeSeed(int seed) => Granularity.Core.TorchRuntime.Seed(seed);
 }
 
 internal static class StageTrainerAccess

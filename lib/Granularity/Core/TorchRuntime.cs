@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Granularity.Native;
 using TorchSharp;
 
-namespace Granularity.Notebook;
+namespace Granularity.Core;
 
 /// <summary>
 /// The one device policy of the project (CUDA when available, else CPU), chosen once before any autograd runs,

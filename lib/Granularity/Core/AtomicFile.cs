@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Granularity.Runs;
+namespace Granularity.Core;
 
 /// <summary>Writes files so that a reader sees either the old content or the complete new content, never a torn file.</summary>
 public static class AtomicFile

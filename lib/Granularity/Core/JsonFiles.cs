@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Granularity.Runs;
+namespace Granularity.Core;
 
 /// <summary>The one JSON convention of run folders: indented, camelCase, enums as strings, NaN allowed.</summary>
 public static class JsonFiles

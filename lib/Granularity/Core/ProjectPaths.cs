@@ -1,4 +1,4 @@
-namespace Granularity.Runs;
+namespace Granularity.Core;
 
 /// <summary>Where the project keeps run folders, figures and data, each overridable by one environment variable.</summary>
 public static class ProjectPaths
