@@ -292,7 +292,7 @@ public static class HardSamples
 
     /// <summary>Where the run folder of <paramref name="config"/> lives (whether or not it exists).</summary>
     public static string RunPath(TrainingConfig config, string? runsRoot = null) =>
-        Path.Combine(runsRoot ?? ProjectPaths.RunsRoot, TrainingEngine.TransferExperiment, RunCache.Key(TrainingEngine.TransferExperiment, config));
+        Path.Combine(runsRoot ?? ProjectPaths.RunsRoot, TrainingEngine.TransferExperiment, RunStore.ConfigKey(TrainingEngine.TransferExperiment, config));
 
     /// <summary>"protocol, level → target, seed N" for messages.</summary>
     public static string Describe(TrainingConfig config) =>

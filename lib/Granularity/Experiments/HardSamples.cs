@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Granularity.Runs;
 using Granularity.Training;
-using Granularity.Notebook;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -163,7 +162,7 @@ public static class HardnessScoring
     {
         HardSampleDatasets.EnsureRegistered();
         var config = new HardnessScoringConfig(reference.Config, batchSize);
-        var (folder, summary, _) = RunCache.GetOrRun(runsRoot ?? ProjectPaths.RunsRoot, ExperimentName, config, folder => Score(reference, folder, batchSize));
+        var (folder, summary, _) = new RunStore(runsRoot ?? ProjectPaths.RunsRoot).GetOrRun(ExperimentName, config, "Experiments", folder => Score(reference, folder, batchSize));
         return (folder, summary.Splits.Select(s => Read(folder, s)).ToList());
     }
 
@@ -211,7 +210,7 @@ public static class HardnessScoring
         var metrics = new MetricsTable(["split", "count", "seconds"]);
         for (int i = 0; i < splits.Count; i++) metrics.Add(i, counts[i], clock.Elapsed.TotalSeconds);
         folder.WriteMetrics(metrics);
-        return new HardnessScoringSummary(Path.GetRelativePath(folder.Path, reference.Folder.Path), splits, counts, clock.Elapsed.TotalSeconds, RunCache.LibraryVersion);
+        return new HardnessScoringSummary(Path.GetRelativePath(folder.Path, reference.Folder.Path), splits, counts, clock.Elapsed.TotalSeconds, BuildInfo.LibraryVersion);
     }
 
     /// <summary>Unit-length mean of the unit-length features of each class's training images (C×F).</summary>

@@ -1,6 +1,5 @@
 using Granularity.Core;
 using Granularity.Hierarchy;
-using Granularity.Notebook;
 using Granularity.Runs;
 using Granularity.Training;
 using TorchSharp;
@@ -85,7 +84,7 @@ public static class Inat2021Experiment
 
     /// <summary>The id of the embeddings computed from our baseline (first seed): stable for a config and library version.</summary>
     public static string EmbeddingId(Inat2021ExperimentConfig config) =>
-        config.Embeddings == "baseline" ? "baseline-" + RunCache.Key("embeddings", BaselineConfig(config, config.Seeds[0]))[..12] : config.Embeddings;
+        config.Embeddings == "baseline" ? "baseline-" + RunStore.ConfigKey("embeddings", BaselineConfig(config, config.Seeds[0]))[..12] : config.Embeddings;
 
     /// <summary>Every cell for every seed: baseline, taxonomy levels, random labels, clusters within/across, one label per image.</summary>
     public static IReadOnlyList<Inat2021Cell> Cells(Inat2021ExperimentConfig config)

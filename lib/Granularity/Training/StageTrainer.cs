@@ -1,7 +1,6 @@
 using Granularity.Core;
 using System.Diagnostics;
 using Granularity.Data;
-using Granularity.Notebook;
 using Granularity.Runs;
 using Granularity.Training.Models;
 using TorchSharp;
@@ -125,7 +124,7 @@ internal sealed class StageTrainer
     }
 
     public CheckpointHeader Header(int epochsCompleted, MetricsTable metrics) => new(
-        Checkpoint.FormatVersion, RunCache.LibraryVersion, ConfigType, ConfigJson, ModelConfig, FeaturesOnly, Model.FeatureCount, Model.ClassCount,
+        Checkpoint.FormatVersion, BuildInfo.LibraryVersion, ConfigType, ConfigJson, ModelConfig, FeaturesOnly, Model.FeatureCount, Model.ClassCount,
         Labels, StageName, epochsCompleted, Stage.Epochs, metrics.Columns.ToArray(), metrics.Rows.Select(r => r.ToArray()).ToArray());
 
     private (double Loss, double Top1Error, double LearningRate) TrainEpoch(optim.Optimizer optimizer, int epoch, Device device)
