@@ -185,7 +185,7 @@ public static class FineToCoarse
     public static FineToCoarseResults Run(FineToCoarseConfig config, TrainingOptions? options = null)
     {
         config = config.Validated();
-        options ??= new TrainingOptions();
+        options = (options ?? new TrainingOptions()).WithDatasetsIfUnset(ExperimentDatasets.All);
         var root = options.RunsRoot ?? ProjectPaths.RunsRoot;
         var (folder, summary, fromCache) = new RunStore(root).GetOrRun(ExperimentName, config, "Experiments", experiment =>
         {

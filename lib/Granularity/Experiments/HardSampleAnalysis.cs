@@ -269,11 +269,10 @@ public static class HardSamples
     public static HardSamplesResult Run(HardSamplesConfig config, string? runsRoot = null, bool trainMissing = true, TrainingOptions? options = null)
     {
         config = config.Validated();
-        HardSampleDatasets.EnsureRegistered();
         var root = runsRoot ?? options?.RunsRoot ?? ProjectPaths.RunsRoot;
-        options = options is null ? new TrainingOptions { RunsRoot = root } : new TrainingOptions
+        options = options is null ? new TrainingOptions { RunsRoot = root, Datasets = ExperimentDatasets.All } : new TrainingOptions
         {
-            RunsRoot = root, Progress = options.Progress, TensorBoard = options.TensorBoard, Cancellation = options.Cancellation,
+            RunsRoot = root, Progress = options.Progress, TensorBoard = options.TensorBoard, Cancellation = options.Cancellation, Datasets = options.Datasets ?? ExperimentDatasets.All,
         };
         if (!trainMissing)
         {

@@ -1,6 +1,5 @@
 using Granularity.Core;
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Granularity.Runs;
 using Granularity.Training;
 using TorchSharp;
@@ -103,7 +102,7 @@ public sealed record HardSamplesConfig(
         Seeds: [0]);
 }
 
-/// <summary>The datasets this experiment registers with the engine.</summary>
+/// <summary>The datasets this experiment adds to <see cref="ExperimentDatasets"/>.</summary>
 public static class HardSampleDatasets
 {
     /// <summary>
@@ -114,17 +113,9 @@ public static class HardSampleDatasets
     public const string FixedWorldToyName = "synthetic-hierarchy-fixed";
     public const int FixedWorldSeed = 0;
 
-    private static int registered;
-
-    /// <summary>Registers the datasets when the library loads, so sweep tasks and notebooks find them like the built-in ones.</summary>
-    [ModuleInitializer]
-    internal static void RegisterDefaults() => EnsureRegistered();
-
-    public static void EnsureRegistered()
-    {
-        if (Interlocked.Exchange(ref registered, 1) == 1) return;
-        TrainingDatasets.Register(FixedWorldToyName, (config, _) => SyntheticHierarchyData.Create(config, FixedWorldSeed));
-    }
+    /// <summary>Adds the fixed-world synthetic hierarchy to <paramref name="registry"/>.</summary>
+    public static DatasetRegistry AddTo(DatasetRegistry registry) =>
+        registry.Add(FixedWorldToyName, (config, _) => SyntheticHierarchyData.Create(config, FixedWorldSeed));
 }
 
 /// <summary>Per-sample hardness scores of one evaluation split (low = hard), from the reference model.</summary>
@@ -160,7 +151,6 @@ public static class HardnessScoring
     /// </summary>
     public static (RunFolder Folder, IReadOnlyList<HardnessScores> Scores) GetOrScore(TrainingRunView reference, string? runsRoot = null, int batchSize = 256)
     {
-        HardSampleDatasets.EnsureRegistered();
         var config = new HardnessScoringConfig(reference.Config, batchSize);
         var (folder, summary, _) = new RunStore(runsRoot ?? ProjectPaths.RunsRoot).GetOrRun(ExperimentName, config, "Experiments", folder => Score(reference, folder, batchSize));
         return (folder, summary.Splits.Select(s => Read(folder, s)).ToList());
@@ -170,7 +160,7 @@ public static class HardnessScoring
     {
         var clock = Stopwatch.StartNew();
         var config = reference.Config;
-        using var data = TrainingDatasets.Open(config.Dataset, config.Seed);
+        using var data = ExperimentDatasets.All.Open(config.Dataset, config.Seed);
         var labels = TrainingDatasets.RequireLevel(data, config.TargetLevel, "Reference.TargetLevel");
         var saved = Checkpoint.Read(reference.Folder.File(TrainingEngine.ModelFile));
         saved.RequireLabels(labels);

@@ -114,7 +114,7 @@ public static class Inat2021Experiment
     /// </summary>
     public static IReadOnlyList<Inat2021Row> Run(Inat2021ExperimentConfig config, TrainingOptions? options = null, Action<string>? log = null)
     {
-        options ??= new TrainingOptions();
+        options = (options ?? new TrainingOptions()).WithDatasetsIfUnset(ExperimentDatasets.All);
         log ??= _ => { };
         var cells = Cells(config);
         foreach (var cell in cells.Where(c => c.Kind is not (ClustersWithin or ClustersAcross)))
@@ -183,7 +183,7 @@ public static class Inat2021Experiment
 
     /// <summary>Opens the experiment's dataset (generating a stand-in if needed).</summary>
     public static Inat2021TrainingData OpenData(Inat2021ExperimentConfig config, int seed) =>
-        TrainingDatasets.Open(config.Template.Dataset, seed) as Inat2021TrainingData
+        ExperimentDatasets.All.Open(config.Template.Dataset, seed) as Inat2021TrainingData
         ?? throw new ArgumentException($"dataset '{config.Template.Dataset.Name}' is not an iNat2021 dataset");
 
     /// <summary>Classes per level: the stand-in's (species present) next to the real taxonomy's (committed list).</summary>

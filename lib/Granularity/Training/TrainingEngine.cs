@@ -59,7 +59,7 @@ public static class TrainingEngine
         var stored = store.TryRead<PretrainingConfig, PretrainingSummary>(PretrainingExperiment, config, Version);
         if (stored.IsFresh) return new(stored.Folder, stored.Summary!, true);
         var ownsData = data is null;
-        data ??= TrainingDatasets.Open(config.Dataset, config.Seed);
+        data ??= options.DatasetsOrSynthetic.Open(config.Dataset, config.Seed);
         try
         {
             // Checked before any folder is created, so bad input leaves nothing behind.
@@ -102,7 +102,7 @@ public static class TrainingEngine
         var stored = store.TryRead<TrainingConfig, ExperimentSummary>(TransferExperiment, config, Version);
         if (stored.IsFresh) return new(stored.Folder, stored.Summary!, true);
         var ownsData = data is null;
-        data ??= TrainingDatasets.Open(config.Dataset, config.Seed);
+        data ??= options.DatasetsOrSynthetic.Open(config.Dataset, config.Seed);
         try
         {
             var targetLabels = TrainingDatasets.RequireLevel(data, config.TargetLevel, "TrainingConfig.TargetLevel");
@@ -150,9 +150,10 @@ public static class TrainingEngine
     }
 
     /// <summary>Evaluates a checkpoint on a dataset's evaluation splits at <paramref name="level"/>; the head must fit that level.</summary>
-    public static IReadOnlyList<(SplitEvaluation Summary, SampleResults Samples)> Evaluate(string checkpointPath, DatasetConfig dataset, string level, int seed, int batchSize = 256)
+    public static IReadOnlyList<(SplitEvaluation Summary, SampleResults Samples)> Evaluate(string checkpointPath, DatasetConfig dataset, string level, int seed,
+        DatasetRegistry? datasets = null, int batchSize = 256)
     {
-        using var data = TrainingDatasets.Open(dataset, seed);
+        using var data = (datasets ?? DatasetRegistry.Synthetic()).Open(dataset, seed);
         var labels = TrainingDatasets.RequireLevel(data, level, "level");
         var saved = Checkpoint.Read(checkpointPath);
         if (saved.Header.FeaturesOnly) throw new InvalidDataException($"{checkpointPath}: a linear probe in progress (a head without its body) cannot be evaluated on images");
