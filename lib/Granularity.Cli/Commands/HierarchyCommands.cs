@@ -12,7 +12,7 @@ internal static class HierarchyOptions
     public static HierarchySource Source(CliArguments arguments)
     {
         var key = arguments.RequiredString("source");
-        var rule = HierarchySources.ParseRule(arguments.String("rule", "first-hypernym"));
+        var rule = HierarchySources.ParseRule(arguments.String("rule", HierarchySources.RuleKey(HierarchySources.DefaultRule)));
         return HierarchySources.Load(key, rule);
     }
 
@@ -27,15 +27,15 @@ public sealed class HierarchyLevelsCommand : ICliCommand
     public string Usage => $"""
         usage: granularity hierarchy levels --source SOURCE [--rule RULE] [--cut depth|height|up] [--json]
           --source   {HierarchyOptions.SourceHelp}
-          --rule     WordNet parent rule: first-hypernym (default), shortest-path, semantic-tree (imagenet21k-p only)
-          --cut      depth (default: from the root), height (above the leaves) or up (n steps up from each class)
+          --rule     WordNet parent rule: nltk-first-hypernym (default), pointer-order, shortest-path, semantic-tree (imagenet21k-p only)
+          --cut      depth (default: from the root), height (above the leaves), up (n steps up from each class) or up-down (Huh et al.)
           --json     machine-readable output
         """;
 
     public int Run(CliArguments arguments)
     {
         var source = HierarchyOptions.Source(arguments);
-        var kind = GranularityLevel.ParseKind(arguments.String("cut", "depth")) ?? throw new CliUsageException("--cut must be depth, height or up");
+        var kind = GranularityLevel.ParseKind(arguments.String("cut", "depth")) ?? throw new CliUsageException("--cut must be depth, height, up or up-down");
         var json = arguments.Flag("json");
         arguments.RejectUnknown();
         var summaries = source.Summaries(kind);
@@ -45,6 +45,7 @@ public sealed class HierarchyLevelsCommand : ICliCommand
             {
                 source = source.Key, tree = source.Tree.Name, classes = source.Tree.LeafCount, nodes = source.Tree.NodeCount,
                 cut = kind.ToString(), imageCounts = source.ImageCountsSource, notes = source.Tree.Notes, levels = summaries,
+                nearestPaperLevel9 = source.NearestPaperLevel9(),
             });
             return 0;
         }
@@ -58,6 +59,7 @@ public sealed class HierarchyLevelsCommand : ICliCommand
             if (s.Images is not null) line += $"   {s.MinImagesPerClass,8:N0} · {s.MedianImagesPerClass,10:N1} · {s.MaxImagesPerClass,9:N0}";
             Console.WriteLine(line);
         }
+        if (source.NearestPaperLevel9() is { } nearest) Console.WriteLine($"\n{nearest}");
         return 0;
     }
 }
@@ -73,7 +75,7 @@ public sealed class HierarchyLabelCommand : ICliCommand
           --class    the class: a wnid (n02084071), an iNat2021 species name ("Lumbricus terrestris") or a class index (#17)
           --level    depth:N, height:N, up:N, leaves, or a named level (iNat2021: kingdom … species, supercategory)
           --cut      without --level: list the class's label at every level of this kind (default depth) and every named level
-          --rule     WordNet parent rule: first-hypernym (default), shortest-path, semantic-tree
+          --rule     WordNet parent rule: nltk-first-hypernym (default), pointer-order, shortest-path, semantic-tree
           --json     machine-readable output
         """;
 
@@ -82,7 +84,7 @@ public sealed class HierarchyLabelCommand : ICliCommand
         var source = HierarchyOptions.Source(arguments);
         var classText = arguments.RequiredString("class");
         var levelText = arguments.String("level");
-        var kind = GranularityLevel.ParseKind(arguments.String("cut", "depth")) ?? throw new CliUsageException("--cut must be depth, height or up");
+        var kind = GranularityLevel.ParseKind(arguments.String("cut", "depth")) ?? throw new CliUsageException("--cut must be depth, height, up or up-down");
         var json = arguments.Flag("json");
         arguments.RejectUnknown();
         var tree = source.Tree;

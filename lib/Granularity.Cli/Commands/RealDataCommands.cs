@@ -169,7 +169,7 @@ public sealed class ImageNetExperimentCommand : ICliCommand
 public sealed class ImageNetLevelsCommand : ICliCommand
 {
     public string Name => "experiment imagenet levels";
-    public string Summary => "ImageNet-21k level rules (n steps up, first hypernym / shortest path) and their class counts";
+    public string Summary => "ImageNet-21k level rules (n steps up under each WordNet rule) and their class counts";
     public string Usage => "usage: granularity experiment imagenet levels [--max-steps N]";
 
     public int Run(CliArguments arguments)
