@@ -45,7 +45,7 @@ namespace Granularity.Cli
                 Console.Error.WriteLine($"granularity {chosen.Name}: {error.Message}\n\n{chosen.Usage}");
                 return 2;
             }
-            catch (Exception error) when (error is InvalidDataException or FileNotFoundException or ArgumentException or DirectoryNotFoundException)
+            catch (Exception error) when (error is InvalidDataException or Granularity.Core.InputFormatException or FileNotFoundException or ArgumentException or DirectoryNotFoundException)
             {
                 Console.Error.WriteLine($"granularity {chosen.Name}: {error.Message}");
                 return 1;

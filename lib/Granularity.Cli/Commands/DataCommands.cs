@@ -116,11 +116,12 @@ public sealed class DataPrepareCommand : ICliCommand
     public string Name => "data prepare";
     public string Summary => "verify, safely extract and index dataset splits (resumable)";
     public string Usage => """
-        usage: granularity data prepare --dataset NAME --archives FOLDER --splits A[,B…] [--out FOLDER]
+        usage: granularity data prepare --dataset NAME --archives FOLDER --splits A[,B…] [--out FOLDER] [--strict]
           --dataset    manifest name (inat2021, imagenet1k, imagenet21k) or a manifest .json path
           --archives   the folder holding the downloaded archives
           --splits     splits to prepare, e.g. train_mini,val (see data-manifests/NAME.md)
           --out        prepared root (default: $GRANULARITY_DATA/NAME, see ProjectPaths.DataRoot)
+          --strict     refuse per-class tars read in place that hold hostile entries, instead of skipping those entries
         A rerun skips archives already verified and extracted; per-class tars are kept and read in place.
         """;
 
@@ -130,13 +131,14 @@ public sealed class DataPrepareCommand : ICliCommand
         var archives = arguments.RequiredString("archives");
         var splits = arguments.RequiredString("splits").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var output = arguments.String("out", Path.Combine(ProjectPaths.DataRoot, manifest.Name));
+        var strict = arguments.Flag("strict");
         arguments.RejectUnknown();
         foreach (var split in splits)
             if (manifest.Splits.All(s => s.Name != split)) throw new CliUsageException($"--splits: '{split}' is not a split of {manifest.Name}; splits: {string.Join(", ", manifest.Splits.Select(s => s.Name))}");
         return DataCommandErrors.Run(Name, () =>
         {
             var bar = new ConsoleProgressBar();
-            var indexes = DatasetPreparation.Prepare(manifest, archives, output, splits, bar.Update, Console.WriteLine);
+            var indexes = DatasetPreparation.Prepare(manifest, archives, output, splits, bar.Update, Console.WriteLine, strict);
             Console.WriteLine($"prepared {string.Join(", ", splits)} under {output}; indexes: {string.Join(", ", indexes)}");
             return 0;
         });
@@ -149,11 +151,12 @@ public sealed class DataIndexCommand : ICliCommand
     public string Name => "data index";
     public string Summary => "build the compact image index of a prepared split";
     public string Usage => """
-        usage: granularity data index --dataset NAME --split SPLIT --root FOLDER [--labels FILE] [--out FILE]
+        usage: granularity data index --dataset NAME --split SPLIT --root FOLDER [--labels FILE] [--out FILE] [--strict]
           --root     the prepared root (iNat2021: holds SPLIT.json; ImageNet-1k: holds train/ val/;
                      class-folder splits: the manifest's imageRoot under it, or --labels with ROOT holding WNID/ or WNID.tar)
           --labels   class-order file overriding the manifest's (class-folder datasets), e.g. data-manifests/labels/imagenet21k_p_winter21_synsets.txt
           --out      index path (default ROOT/index/SPLIT.gidx)
+          --strict   refuse a tar holding hostile entries (paths leaving it, links, devices) instead of skipping them
         """;
 
     public int Run(CliArguments arguments)
@@ -163,6 +166,7 @@ public sealed class DataIndexCommand : ICliCommand
         var root = arguments.RequiredString("root");
         var labels = arguments.String("labels");
         var output = arguments.String("out", ImageIndex.DefaultPath(root, split));
+        var hostile = new HostileEntries(arguments.Flag("strict"));
         arguments.RejectUnknown();
         if (manifest.Splits.All(s => s.Name != split)) throw new CliUsageException($"--split: '{split}' is not a split of {manifest.Name}; splits: {string.Join(", ", manifest.Splits.Select(s => s.Name))}");
         return DataCommandErrors.Run(Name, () =>
@@ -172,11 +176,12 @@ public sealed class DataIndexCommand : ICliCommand
             ImageDataset dataset;
             if (labels is not null)
             {
-                var (loaded, missing) = ImageNet21k.Load(root, labels, $"{manifest.Name}/{split}", (done, total) => bar.Update(new PreparationProgress("index", split, done, total)));
+                var (loaded, missing) = ImageNet21k.Load(root, labels, $"{manifest.Name}/{split}", (done, total) => bar.Update(new PreparationProgress("index", split, done, total)), hostile);
                 if (missing.Count > 0) Console.WriteLine($"  {missing.Count:N0} classes of {labels} have no images here (first: {missing[0]})");
                 dataset = loaded;
             }
-            else dataset = DatasetPreparation.BuildIndex(manifest, root, split, bar.Update);
+            else dataset = DatasetPreparation.BuildIndex(manifest, root, split, bar.Update, hostile);
+            if (hostile.Summary is { } skipped) Console.Error.WriteLine($"warning: {skipped}");
             ImageIndex.Write(dataset, output);
             Console.WriteLine($"{output}: {dataset.Count:N0} images, {dataset.Categories.Distinct().Count():N0} of {dataset.CategoryCount:N0} categories, {ConsoleProgressBar.Human(new FileInfo(output).Length, "B")}, {clock.Elapsed.TotalSeconds:0.0} s");
             return 0;

@@ -30,7 +30,7 @@ internal static class TrainingCli
         if (file is not null)
         {
             if (protocol is not null) throw new CliUsageException("give either --config or --protocol, not both");
-            var config = JsonFiles.Read<TrainingConfig>(Path.GetFullPath(file));
+            var config = ConfigFile.Read<TrainingConfig>(Path.GetFullPath(file));
             return (config with
             {
                 PretrainingLevel = pretrainingLevel ?? config.PretrainingLevel,
@@ -84,8 +84,9 @@ public sealed class TrainCommand : ICliCommand
 
     public int Run(CliArguments arguments)
     {
-        var config = TrainingCli.Config(arguments).PretrainingPart();
-        if (TrainingCli.WroteConfig(arguments, config)) return 0;
+        var full = TrainingCli.Config(arguments);
+        if (TrainingCli.WroteConfig(arguments, full)) return 0; // the file --config reads: a TrainingConfig
+        var config = full.PretrainingPart();
         var options = TrainingCli.Options(arguments);
         arguments.RejectUnknown();
         return TrainingCli.Guarded(() =>
