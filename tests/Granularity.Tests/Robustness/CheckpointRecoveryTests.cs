@@ -1,3 +1,4 @@
+using Granularity.Core;
 using Granularity.Runs;
 using Granularity.Tests.Training;
 using Granularity.Training;
@@ -14,7 +15,7 @@ internal static class CheckpointFixtures
         var model = new ModelConfig(Architecture.SmallCnn, ImageSize: 16, SmallCnnWidth: 4);
         using var classifier = model.Create(3);
         using var optimizer = torch.optim.SGD(classifier.parameters(), 0.1, 0.9);
-        Checkpoint.Write(path, new CheckpointHeader(Checkpoint.FormatVersion, RunCache.LibraryVersion, nameof(TrainingConfig), "{}", model, false,
+        Checkpoint.Write(path, new CheckpointHeader(Checkpoint.FormatVersion, BuildInfo.LibraryVersion, nameof(TrainingConfig), "{}", model, false,
             classifier.FeatureCount, 3, new LabelMap("leaf", 3), "pretraining", 1, 2, ["epoch", "train_loss"], [[1, 0.5]]), classifier, optimizer);
     }
 }
@@ -47,8 +48,7 @@ public sealed class CheckpointRecoveryTests
         var warnings = new List<string>();
         TrainingOptions Options(int? stop) => new() { RunsRoot = root, StopAfterEpochs = stop, TensorBoard = false, Warn = warnings.Add };
         Assert.Throws<TrainingInterruptedException>(() => TrainingEngine.Pretrain(config, Options(2))); // epochs 1 and 2 done
-        var folder = RunFolder.For(root, TrainingEngine.PretrainingExperiment, config);
-        var checkpoint = folder.File(TrainingEngine.CheckpointFile);
+        var checkpoint = Directory.GetFiles(root, TrainingEngine.CheckpointFile, SearchOption.AllDirectories).Single();
         var previous = checkpoint + ".previous";
         Assert.True(File.Exists(previous), "the previous epoch's checkpoint is kept while the stage runs");
         Assert.Equal(2, Checkpoint.Read(checkpoint).Header.EpochsCompleted);
@@ -76,7 +76,7 @@ public sealed class CheckpointRecoveryTests
         var warnings = new List<string>();
         TrainingOptions Options(int? stop) => new() { RunsRoot = root, StopAfterEpochs = stop, TensorBoard = false, Warn = warnings.Add };
         Assert.Throws<TrainingInterruptedException>(() => TrainingEngine.Pretrain(config, Options(1)));
-        var checkpoint = RunFolder.For(root, TrainingEngine.PretrainingExperiment, config).File(TrainingEngine.CheckpointFile);
+        var checkpoint = Directory.GetFiles(root, TrainingEngine.CheckpointFile, SearchOption.AllDirectories).Single();
         Assert.False(File.Exists(checkpoint + ".previous"));
         Damage(checkpoint, "bit-flipped");
         TrainingEngine.Pretrain(config, Options(null));

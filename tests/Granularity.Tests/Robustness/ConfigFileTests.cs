@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Granularity.Cli;
 using Granularity.Core;
 using Granularity.Tests.Data;
 using Granularity.Training;
@@ -10,20 +9,7 @@ namespace Granularity.Tests.Robustness;
 /// <summary>Config files are checked before use: every broken one is a ConfigFileException naming file and JSON path, exit 1 on the CLI.</summary>
 public sealed class ConfigFileTests
 {
-    private static readonly ICliCommand[] Commands = typeof(ICliCommand).Assembly.GetTypes()
-        .Where(t => typeof(ICliCommand).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
-        .Select(t => (ICliCommand)Activator.CreateInstance(t)!).ToArray();
-
-    internal static (int Code, string Output, string Errors) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var errors = new StringWriter();
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(errors);
-        try { return (CommandLine.Run(Commands, args), output.ToString(), errors.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldError); }
-    }
+    internal static (int Code, string Output, string Errors) Run(params string[] args) => Granularity.Tests.Foundation.CliRunner.Run(args);
 
     private static JsonObject QuickConfig() => JsonNode.Parse(JsonFiles.Serialize(TrainingProtocols.Named("quick", "leaf", "coarse", 0)))!.AsObject();
 

@@ -203,7 +203,7 @@ public sealed class ParserPropertyTests(ITestOutputHelper output)
             MetricsTable.Load(metrics);
         });
         var manifest = folder.Combine(RunFolder.ManifestFile);
-        JsonFiles.Write(manifest, new RunManifest("experiment", "key", "1.0", RunFolder.FormatVersion, "Config"));
+        JsonFiles.Write(manifest, new RunManifest("experiment", "key", "0123456789abcdef", ["Core", "Runs"], RunFolder.FormatVersion, "Config"));
         var validManifest = File.ReadAllBytes(manifest);
         Check("run.json / summary.json", Mutations(validManifest, "{", "}", ":"), 500, 10, RunFolder.ManifestFile, bytes =>
         {
