@@ -4,7 +4,6 @@ using Granularity.Hierarchy;
 using Granularity.Runs;
 using Granularity.Training;
 using TorchSharp;
-using TrainingLabelMap = Granularity.Training.LabelMap;
 
 namespace Granularity.Experiments;
 
@@ -263,11 +262,11 @@ public sealed class Inat2021TrainingData : ITrainingData
     public int ClassCountOf(string rank) => named.TryGetValue(rank, out var level) ? level.ClassCount
         : throw new ArgumentException($"'{rank}' is not a named level ({string.Join(", ", named.Keys)})");
 
-    public TrainingLabelMap Labels(string level)
+    public LabelMap Labels(string level)
     {
-        if (named.TryGetValue(level, out var map)) return new TrainingLabelMap(level, map.ClassCount, map.LeafToLabel);
+        if (named.TryGetValue(level, out var map)) return LabelMap.Numbered(level, map.LeafToLabel, map.ClassCount);
         var (_, count) = PerImage(level);
-        return new TrainingLabelMap(level, count);
+        return LabelMap.PerImage(level, count);
     }
 
     public IBatchSource Training(string level, int batchSize, int seed) => Source(level, style.Training(seed, batchSize));
@@ -422,8 +421,8 @@ public sealed class ImageNetTrainingData : ITrainingData
     /// <summary>Classes of each level among the classes present (what the level table shows).</summary>
     public IReadOnlyList<(string Level, int Classes)> ClassCounts => levels.Select(l => (l.Key, l.Value.ClassCount)).ToList();
 
-    public TrainingLabelMap Labels(string level) =>
-        levels.TryGetValue(level, out var map) ? new TrainingLabelMap(level, map.ClassCount, map.LeafToLabel)
+    public LabelMap Labels(string level) =>
+        levels.TryGetValue(level, out var map) ? LabelMap.Numbered(level, map.LeafToLabel, map.ClassCount)
         : throw new ArgumentException($"'{level}' is not a level of {Name} (levels: {string.Join(", ", levels.Keys)})");
 
     public IBatchSource Training(string level, int batchSize, int seed) =>
