@@ -48,20 +48,63 @@ public static class TrainingBenchmark
         return Core.Statistics.Median(times);
     }
 
+    /// <summary>Median ms of the step's phases: forward with the loss, zero_grad with backward, and the optimizer update.</summary>
+    public static (double Forward, double Backward, double Update) OurPhases(int batch, int size, int steps, int warmup)
+    {
+        manual_seed(0);
+        using var model = ResNet18(size);
+        using var optimizer = optim.SGD(model.parameters(), 0.01, 0.9, 0, 1e-4);
+        model.train();
+        using var images = rand(batch, 3, size, size);
+        using var labels = randint(0, 100, batch, ScalarType.Int64);
+        List<double> forward = [], backward = [], update = [];
+        for (int i = 0; i < warmup + steps; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            using (NewDisposeScope())
+            {
+                var loss = nn.functional.cross_entropy(model.call(images), labels);
+                loss.item<float>();
+                var afterForward = clock.Elapsed.TotalMilliseconds;
+                optimizer.zero_grad();
+                loss.backward();
+                var afterBackward = clock.Elapsed.TotalMilliseconds;
+                if (i >= warmup) { forward.Add(afterForward); backward.Add(afterBackward - afterForward); }
+            }
+            var beforeUpdate = clock.Elapsed.TotalMilliseconds;
+            optimizer.step();
+            if (i >= warmup) update.Add(clock.Elapsed.TotalMilliseconds - beforeUpdate);
+        }
+        return (Core.Statistics.Median(forward), Core.Statistics.Median(backward), Core.Statistics.Median(update));
+    }
+
+    /// <summary>The same phases of the PyTorch peer.</summary>
+    public static (double Forward, double Backward, double Update) PeerPhases(string python, string script, int batch, int size, int steps, int warmup, int threads)
+    {
+        var line = RunPeer(python, script, [$"{batch}", $"{size}", $"{steps}", $"{warmup}", $"{threads}", "phases"], "phases_ms=");
+        var parts = line["phases_ms=".Length..].Split(',').Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        return (parts[0], parts[1], parts[2]);
+    }
+
     private static Classifier ResNet18(int size) => new ModelConfig(Architecture.ResNet18, ResNetStem.ImageNet, ImageSize: size).Create(100);
 
     /// <summary>Median step time in ms of the PyTorch peer, in a fresh process.</summary>
     public static double PeerStep(string python, string script, int batch, int size, int steps, int warmup, int threads)
     {
-        var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { script, $"{batch}", $"{size}", $"{steps}", $"{warmup}", $"{threads}" }) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("median_ms=", StringComparison.Ordinal))
-            ?? throw new InvalidOperationException($"the PyTorch peer failed (exit {process.ExitCode}): {error.Trim()}");
+        var line = RunPeer(python, script, [$"{batch}", $"{size}", $"{steps}", $"{warmup}", $"{threads}"], "median_ms=");
         return double.Parse(line.Split(' ')[0]["median_ms=".Length..], CultureInfo.InvariantCulture);
+    }
+
+    private static string RunPeer(string python, string script, string[] arguments, string prefix)
+    {
+        var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in arguments.Prepend(script)) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return output.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"the PyTorch peer failed (exit {process.ExitCode}): {error.Result.Trim()}");
     }
 
     /// <summary>Live tensors after step 10 and after <paramref name="steps"/> steps of a small CNN with Adam and clipping; equal when nothing leaks.</summary>

@@ -77,8 +77,9 @@ public static class BenchCommands
         var warmup = Int("--warmup", "untimed steps before them", 2, 0, 1000);
         var python = Text("--python", "the peer's interpreter (Debian's python3-torch); 'none' skips the peer", "/usr/bin/python3", "PATH");
         var liveSteps = Int("--live-steps", "steps of the live-tensor check", 1000, 0);
+        var phases = Flag("--phases", "also time the step's phases (forward + loss, backward, optimizer update) on both sides");
         return Command("bench", "benchmark the ResNet-18 training step on CPU against PyTorch (interleaved, medians, ratios)",
-            [threads, rounds, steps, warmup, python, liveSteps], parse =>
+            [threads, rounds, steps, warmup, python, liveSteps, phases], parse =>
         {
             int threadCount = parse.GetValue(threads), roundCount = parse.GetValue(rounds), stepCount = parse.GetValue(steps), warm = parse.GetValue(warmup);
             var interpreter = parse.GetValue(python)!;
@@ -101,6 +102,22 @@ public static class BenchCommands
                 double ratio = peer ? Statistics.Median(ratios) : double.NaN;
                 Console.WriteLine($"{$"{batch}×3×{size}×{size}",-16} {o,9:0.0} {p,9:0.0} {ratio,9:0.00} {f,15:0.0} {f / o,17:0.00}");
                 Console.WriteLine($"    rounds ours: {Join(ours)}  peer: {Join(theirs)}  source: {Join(fed)}  (ours/peer = median of per-round ratios)");
+            }
+            if (parse.GetValue(phases))
+            {
+                Console.WriteLine($"\nphases, ms (median of {roundCount} rounds of per-round medians): forward+loss / backward / update");
+                foreach (var (batch, size) in new[] { (64, 32), (32, 112) })
+                {
+                    var ours = new List<(double, double, double)>(); var theirs = new List<(double, double, double)>();
+                    for (int round = 0; round < roundCount; round++)
+                    {
+                        ours.Add(TrainingBenchmark.OurPhases(batch, size, stepCount, warm));
+                        if (peer) theirs.Add(TrainingBenchmark.PeerPhases(interpreter, script, batch, size, stepCount, warm, threadCount));
+                    }
+                    string Row(List<(double F, double B, double U)> r) => r.Count == 0 ? "–" : string.Create(CultureInfo.InvariantCulture,
+                        $"{Statistics.Median(r.Select(x => x.F)),7:0.0} {Statistics.Median(r.Select(x => x.B)),7:0.0} {Statistics.Median(r.Select(x => x.U)),7:0.0}");
+                    Console.WriteLine($"{$"{batch}×3×{size}×{size}",-16} ours {Row(ours)}   peer {Row(theirs)}");
+                }
             }
             if (parse.GetValue(liveSteps) is > 0 and var live)
             {
@@ -125,8 +142,8 @@ public static class BenchCommands
         var memoryFlag = Flag("--memory", "also measure resident-memory growth against the prefetch depth (slow consumer)");
         var probeSpec = Text("--memory-probe", "internal: SET,THREADS,PREFETCH,BATCH measured in a fresh process");
         probeSpec.Hidden = true;
-        var dir = Text("--dir", "where the generated images are cached", Path.Combine(ProjectPaths.RepositoryRoot, "artifacts", "bench-images"), "DIR");
-        var outFile = Text("--out", "write the figures as JSON", Path.Combine(ProjectPaths.RepositoryRoot, "artifacts", "bench", "data-bench.json"), "FILE");
+        var dir = Text("--dir", "where the generated images are cached", Path.Combine(ProjectPaths.ArtifactsRoot, "bench-images"), "DIR");
+        var outFile = Text("--out", "write the figures as JSON", Path.Combine(ProjectPaths.ArtifactsRoot, "bench", "data-bench.json"), "FILE");
         return Command("bench", "images/s of decode + random-resized crop + flip + normalise vs torchvision/PIL; memory bound",
             [images, rounds, threadList, batchSize, setList, peerMode, pythonPath, memoryFlag, probeSpec, dir, outFile], parse =>
         {

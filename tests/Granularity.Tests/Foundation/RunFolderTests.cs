@@ -13,7 +13,7 @@ public sealed class RunFolderTests : IDisposable
     private sealed record ToySummary(double Accuracy);
 
     [Fact]
-    public void GetOrRun_runs_once_then_reads_the_cached_summary()
+    public void GetOrRunRunsOnceThenReadsTheCachedSummary()
     {
         var calls = 0;
         ToySummary Run(RunFolder folder)
@@ -43,7 +43,7 @@ public sealed class RunFolderTests : IDisposable
     }
 
     [Fact]
-    public void A_run_killed_before_its_summary_is_not_complete_and_reruns()
+    public void ARunKilledBeforeItsSummaryIsNotCompleteAndReruns()
     {
         var config = new ToyConfig(1, 0.1);
         Assert.Throws<InvalidOperationException>(() =>
@@ -56,7 +56,7 @@ public sealed class RunFolderTests : IDisposable
     }
 
     [Fact]
-    public void A_folder_of_another_format_version_is_refused_not_overwritten()
+    public void AFolderOfAnotherFormatVersionIsRefusedNotOverwritten()
     {
         var config = new ToyConfig(2, 0.1);
         var folder = RunFolder.For(root.FullName, "toy", config);
@@ -69,7 +69,7 @@ public sealed class RunFolderTests : IDisposable
     }
 
     [Fact]
-    public void Atomic_writes_leave_no_temporary_files_and_replace_content()
+    public void AtomicWritesLeaveNoTemporaryFilesAndReplaceContent()
     {
         var path = Path.Combine(root.FullName, "a", "file.txt");
         AtomicFile.WriteAllText(path, "first");
@@ -82,7 +82,7 @@ public sealed class RunFolderTests : IDisposable
     }
 
     [Fact]
-    public void Malformed_metrics_and_json_name_file_and_line()
+    public void MalformedMetricsAndJsonNameFileAndLine()
     {
         var csv = Path.Combine(root.FullName, "metrics.csv");
         File.WriteAllText(csv, "step,loss\n0,1.0\n1,abc\n");
@@ -101,7 +101,7 @@ public sealed class RunFolderTests : IDisposable
     }
 
     [Fact]
-    public void Metrics_rows_must_match_the_columns()
+    public void MetricsRowsMustMatchTheColumns()
     {
         var table = new MetricsTable(new[] { "a", "b" });
         Assert.Contains("needs 2 values", Assert.Throws<ArgumentException>(() => table.Add(1)).Message);
