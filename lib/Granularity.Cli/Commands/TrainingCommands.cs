@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Granularity.Core;
+using Granularity.Experiments;
 using Granularity.Runs;
 using Granularity.Training;
 using TorchSharp;
@@ -45,7 +46,7 @@ internal sealed class TrainingCliOptions
     {
         ApplyThreads(parse, Threads);
         var runs = parse.GetValue(Runs);
-        return TrainingOptions.ForConsole(runs is null ? null : Path.GetFullPath(runs), progress);
+        return TrainingOptions.ForConsole(runs is null ? null : Path.GetFullPath(runs), progress).WithDatasetsIfUnset(ExperimentDatasets.All);
     }
 
     public static void ApplyThreads(ParseResult parse, Option<int> threads)
@@ -132,7 +133,7 @@ public static class TrainingCommands
             var (dataset, configSeed) = header.ConfigType == nameof(TrainingConfig)
                 ? Deserialize<TrainingConfig>(header.ConfigJson) is var t ? (t.Dataset, t.Seed) : default
                 : Deserialize<PretrainingConfig>(header.ConfigJson) is var p ? (p.Dataset, p.Seed) : default;
-            var results = TrainingEngine.Evaluate(path, dataset, parse.GetValue(level)!, parse.GetValue(seed) ?? configSeed);
+            var results = TrainingEngine.Evaluate(path, dataset, parse.GetValue(level)!, parse.GetValue(seed) ?? configSeed, ExperimentDatasets.All);
             TrainingCliOptions.Print("", results.Select(r => r.Summary));
             return 0;
         });
