@@ -25,6 +25,7 @@ public static class GranularityCli
         RealDataCommands.Build,
         HardSampleCommands.Build,
         FigureCommands.Build,
+        RunCommands.Build,
     ];
 
     public static Command Build()
