@@ -19,7 +19,10 @@ count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
 if [ -n "$counters" ]; then
   echo "$(count passed) passed, $(count failed) failed, $(( $(count total) - $(count executed) )) skipped"
 fi
-leftovers=$(find "$private_tmp" -mindepth 1 -maxdepth 2 2>/dev/null | sed "s#^$private_tmp/#  tmp: #" || true)
+# Ours (granularity-*) must be gone; other tools' scratch files (NuGet, MSBuild) are listed and go with the folder.
+leftovers=$(find "$private_tmp" -mindepth 1 -maxdepth 1 -name 'granularity-*' 2>/dev/null | sed "s#^$private_tmp/#  tmp: #" || true)
+others=$(find "$private_tmp" -mindepth 1 -maxdepth 1 ! -name 'granularity-*' -printf '%f ' 2>/dev/null || true)
+[ -n "$others" ] && echo "tool scratch files in the tests' temporary folder (removed with it): $others"
 rm -rf "$private_tmp"
 new_in_repository=$(comm -13 <(echo "$before") <(untracked) | sed 's/^/  repository: /')
 if [ -n "$leftovers$new_in_repository" ]; then

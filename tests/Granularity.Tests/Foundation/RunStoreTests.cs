@@ -93,18 +93,18 @@ public sealed class RunStoreTests : IDisposable
     [Fact]
     public void TheRunsCommandListsStaleRunsAndPrunesThem()
     {
-        var store = new RunStore(root.FullName);
+        var store = new RunStore(root.Path);
         var fresh = store.GetOrRun("toy", new ToyConfig(1, 0.1), "Core", Run);
         var stale = store.GetOrRun("toy", new ToyConfig(2, 0.1), "Core", Run);
         JsonFiles.Write(stale.Folder.File(RunFolder.ManifestFile), stale.Folder.ReadManifest() with { ResultVersion = "older-code" });
 
-        var (code, output, _) = CliRunner.Run("runs", "list", "--runs", root.FullName);
+        var (code, output, _) = CliRunner.Run("runs", "list", "--runs", root.Path);
         Assert.Equal(0, code);
         Assert.Matches(@"stale\s+toy", output);
         Assert.Matches(@"fresh\s+toy", output);
         Assert.Contains("older-code", output);
 
-        (code, output, _) = CliRunner.Run("runs", "prune", "--runs", root.FullName);
+        (code, output, _) = CliRunner.Run("runs", "prune", "--runs", root.Path);
         Assert.Equal(0, code);
         Assert.Contains("1 run folder(s) deleted", output);
         Assert.False(Directory.Exists(stale.Folder.Path));
