@@ -1,17 +1,34 @@
 #!/usr/bin/env bash
 # The test command: build, then every unit, end-to-end and notebook test (each notebook executed headless in Quick mode).
-# Extra arguments go to `dotnet test` (e.g. --filter FullyQualifiedName~Theory).
+# Extra arguments go to `dotnet test`, e.g. `--filter Category!=Notebooks` (skip the slow notebook executions; Slurm
+# tests are `Category=Slurm`) or `--filter FullyQualifiedName~Theory`.
+# The tests get a private temporary folder; afterwards anything left there or new in the repository is listed and fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eng/bootstrap.sh
 results="artifacts/test-results"
 rm -rf "$results"
+untracked() { git status --porcelain --ignored --untracked-files=all 2>/dev/null | grep -Ev '(^|/)(bin|obj)/|artifacts/(test-results|feed)/' | sort || true; }
+before=$(untracked)
+private_tmp=$(mktemp -d "${TMPDIR:-/tmp}/granularity-test-run-XXXXXX")
 status=0
-dotnet test Notebooks.sln -c "${CONFIGURATION:-Release}" --no-build -nologo \
+TMPDIR="$private_tmp" dotnet test Notebooks.sln -c "${CONFIGURATION:-Release}" --no-build -nologo \
   --logger "console;verbosity=normal" --logger "trx;LogFileName=tests.trx" --results-directory "$results" "$@" || status=$?
 counters=$(grep -ho '<Counters [^>]*>' "$results"/*.trx 2>/dev/null | head -1 || true)
 count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
 if [ -n "$counters" ]; then
   echo "$(count passed) passed, $(count failed) failed, $(( $(count total) - $(count executed) )) skipped"
+fi
+# Ours (granularity-*) must be gone; other tools' scratch files (NuGet, MSBuild) are listed and go with the folder.
+leftovers=$(find "$private_tmp" -mindepth 1 -maxdepth 1 -name 'granularity-*' 2>/dev/null | sed "s#^$private_tmp/#  tmp: #" || true)
+others=$(find "$private_tmp" -mindepth 1 -maxdepth 1 ! -name 'granularity-*' -printf '%f ' 2>/dev/null || true)
+[ -n "$others" ] && echo "tool scratch files in the tests' temporary folder (removed with it): $others"
+rm -rf "$private_tmp"
+new_in_repository=$(comm -13 <(echo "$before") <(untracked) | sed 's/^/  repository: /')
+if [ -n "$leftovers$new_in_repository" ]; then
+  echo "the tests left files behind:"
+  [ -n "$leftovers" ] && echo "$leftovers"
+  [ -n "$new_in_repository" ] && echo "$new_in_repository"
+  [ $status -eq 0 ] && status=1
 fi
 exit $status

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 
-namespace Granularity.Hierarchy;
+using Granularity.Hierarchy;
+
+namespace Granularity.Bench;
 
 /// <summary>One benchmark figure: the median of several timed repetitions, next to its peer.</summary>
 public sealed record BenchmarkFigure(string Task, double MedianMs, double MinMs, double MaxMs, int Repetitions, string Detail);
@@ -73,8 +75,7 @@ public static class HierarchyBenchmark
             }
         return tasks.Select((task, t) =>
         {
-            var sorted = times[t].Order().ToArray();
-            return new BenchmarkFigure(task.Name, sorted[sorted.Length / 2], sorted[0], sorted[^1], repetitions, details[t]);
+            return new BenchmarkFigure(task.Name, Core.Statistics.Median(times[t]), times[t].Min(), times[t].Max(), repetitions, details[t]);
         }).ToList();
     }
 

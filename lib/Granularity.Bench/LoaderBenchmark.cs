@@ -4,7 +4,9 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using SkiaSharp;
 
-namespace Granularity.Data;
+using Granularity.Data;
+
+namespace Granularity.Bench;
 
 /// <summary>Which benchmark image set: iNat2021-sized (longest side 500 px) or full-size ImageNet-like originals.</summary>
 public enum BenchmarkImageKind { INatSized, FullSize }
@@ -172,12 +174,5 @@ public static class LoaderBenchmark
             return long.Parse(fields[1], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
         }
         return Process.GetCurrentProcess().WorkingSet64;
-    }
-
-    public static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        if (sorted.Length == 0) return double.NaN;
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

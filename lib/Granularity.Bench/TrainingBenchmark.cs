@@ -16,13 +16,22 @@ public static class TrainingBenchmark
     /// <summary>The peer script, relative to the repository root.</summary>
     public const string PeerScript = "eng/bench/train_step_torch.py";
 
-    /// <summary>Median step time in ms; the batch is either one preloaded tensor or drawn from an in-memory source (index_select per batch).</summary>
-    public static double OurStep(int batch, int size, int steps, int warmup, bool fromSource)
+    /// <summary>Milliseconds since an arbitrary origin: wall-clock, or this process's CPU time (all threads; far less disturbed by other processes on a shared machine).</summary>
+    public static Func<double> Clock(bool cpuTime)
     {
+        if (!cpuTime) { var wall = Stopwatch.StartNew(); return () => wall.Elapsed.TotalMilliseconds; }
+        var process = Process.GetCurrentProcess();
+        return () => { process.Refresh(); return process.TotalProcessorTime.TotalMilliseconds; };
+    }
+
+    /// <summary>Median step time in ms; the batch is either one preloaded tensor or drawn from an in-memory source (index_select per batch).</summary>
+    public static double OurStep(int batch, int size, int steps, int warmup, bool fromSource, bool cpuTime = false, bool torchSharpSgd = false)
+    {
+        var now = Clock(cpuTime);
         manual_seed(0);
         using var model = ResNet18(size);
         var stage = new StageConfig(1, batch, OptimizerKind.Sgd, 0.01, Momentum: 0.9, WeightDecay: 1e-4);
-        using var optimizer = optim.SGD(model.parameters(), stage.LearningRate, stage.Momentum, 0, stage.WeightDecay);
+        using var optimizer = Optimizer(model, stage, torchSharpSgd);
         var step = new TrainingStep(model, optimizer, stage);
         model.train();
         using var images = rand(batch, 3, size, size);
@@ -35,7 +44,7 @@ public static class TrainingBenchmark
         IEnumerator<Data.Batch>? batches = null;
         for (int i = 0; i < warmup + steps; i++)
         {
-            var clock = Stopwatch.StartNew();
+            var start = now();
             if (source is null) step.Run(images, labels, 0.01, CPU);
             else
             {
@@ -43,25 +52,74 @@ public static class TrainingBenchmark
                 using var drawn = batches.Current;
                 step.Run(drawn.Images, drawn.Labels, 0.01, CPU);
             }
-            if (i >= warmup) times.Add(clock.Elapsed.TotalMilliseconds);
+            if (i >= warmup) times.Add(now() - start);
         }
         return Core.Statistics.Median(times);
     }
 
+    /// <summary>Median ms of the step's phases: forward with the loss, zero_grad with backward, and the optimizer update.</summary>
+    public static (double Forward, double Backward, double Update) OurPhases(int batch, int size, int steps, int warmup, bool cpuTime = false, bool torchSharpSgd = false)
+    {
+        var now = Clock(cpuTime);
+        manual_seed(0);
+        using var model = ResNet18(size);
+        using var optimizer = Optimizer(model, new StageConfig(1, batch, OptimizerKind.Sgd, 0.01, Momentum: 0.9, WeightDecay: 1e-4), torchSharpSgd);
+        model.train();
+        using var images = rand(batch, 3, size, size);
+        using var labels = randint(0, 100, batch, ScalarType.Int64);
+        List<double> forward = [], backward = [], update = [];
+        for (int i = 0; i < warmup + steps; i++)
+        {
+            var start = now();
+            using (NewDisposeScope())
+            {
+                var loss = nn.functional.cross_entropy(model.call(images), labels);
+                loss.item<float>();
+                var afterForward = now();
+                optimizer.zero_grad();
+                loss.backward();
+                var afterBackward = now();
+                if (i >= warmup) { forward.Add(afterForward - start); backward.Add(afterBackward - afterForward); }
+            }
+            var beforeUpdate = now();
+            optimizer.step();
+            if (i >= warmup) update.Add(now() - beforeUpdate);
+        }
+        return (Core.Statistics.Median(forward), Core.Statistics.Median(backward), Core.Statistics.Median(update));
+    }
+
+    /// <summary>The same phases of the PyTorch peer.</summary>
+    public static (double Forward, double Backward, double Update) PeerPhases(string python, string script, int batch, int size, int steps, int warmup, int threads, bool cpuTime = false)
+    {
+        var line = RunPeer(python, script, [$"{batch}", $"{size}", $"{steps}", $"{warmup}", $"{threads}", "phases", .. cpuTime ? ["cpu"] : Array.Empty<string>()], "phases_ms=");
+        var parts = line["phases_ms=".Length..].Split(',').Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        return (parts[0], parts[1], parts[2]);
+    }
+
+    /// <summary>The trainer's optimiser for the stage (<see cref="FusedSgd"/> for SGD), or TorchSharp's own SGD for comparison.</summary>
+    private static optim.Optimizer Optimizer(Classifier model, StageConfig stage, bool torchSharpSgd) => torchSharpSgd
+        ? optim.SGD(model.parameters(), stage.LearningRate, stage.Momentum, 0, stage.WeightDecay)
+        : StageTrainer.CreateOptimizer(model.parameters(), stage);
+
     private static Classifier ResNet18(int size) => new ModelConfig(Architecture.ResNet18, ResNetStem.ImageNet, ImageSize: size).Create(100);
 
     /// <summary>Median step time in ms of the PyTorch peer, in a fresh process.</summary>
-    public static double PeerStep(string python, string script, int batch, int size, int steps, int warmup, int threads)
+    public static double PeerStep(string python, string script, int batch, int size, int steps, int warmup, int threads, bool cpuTime = false)
+    {
+        var line = RunPeer(python, script, [$"{batch}", $"{size}", $"{steps}", $"{warmup}", $"{threads}", .. cpuTime ? ["cpu"] : Array.Empty<string>()], "median_ms=");
+        return double.Parse(line.Split(' ')[0]["median_ms=".Length..], CultureInfo.InvariantCulture);
+    }
+
+    private static string RunPeer(string python, string script, string[] arguments, string prefix)
     {
         var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { script, $"{batch}", $"{size}", $"{steps}", $"{warmup}", $"{threads}" }) start.ArgumentList.Add(a);
+        foreach (var a in arguments.Prepend(script)) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
         var output = process.StandardOutput.ReadToEnd();
-        var error = process.StandardError.ReadToEnd();
         process.WaitForExit();
-        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("median_ms=", StringComparison.Ordinal))
-            ?? throw new InvalidOperationException($"the PyTorch peer failed (exit {process.ExitCode}): {error.Trim()}");
-        return double.Parse(line.Split(' ')[0]["median_ms=".Length..], CultureInfo.InvariantCulture);
+        return output.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"the PyTorch peer failed (exit {process.ExitCode}): {error.Result.Trim()}");
     }
 
     /// <summary>Live tensors after step 10 and after <paramref name="steps"/> steps of a small CNN with Adam and clipping; equal when nothing leaks.</summary>

@@ -77,30 +77,52 @@ public static class BenchCommands
         var warmup = Int("--warmup", "untimed steps before them", 2, 0, 1000);
         var python = Text("--python", "the peer's interpreter (Debian's python3-torch); 'none' skips the peer", "/usr/bin/python3", "PATH");
         var liveSteps = Int("--live-steps", "steps of the live-tensor check", 1000, 0);
+        var phases = Flag("--phases", "also time the step's phases (forward + loss, backward, optimizer update) on both sides");
+        var cpuClock = Flag("--cpu-time", "measure process CPU time instead of wall-clock time on both sides (steadier on a loaded, shared machine)");
+        var shapes = Choice("--shapes", "which input shapes", "both", "both", "small", "large");
+        var torchSharpSgd = Flag("--torchsharp-sgd", "ours with TorchSharp's own optim.SGD instead of the trainer's FusedSgd (to show the difference)");
         return Command("bench", "benchmark the ResNet-18 training step on CPU against PyTorch (interleaved, medians, ratios)",
-            [threads, rounds, steps, warmup, python, liveSteps], parse =>
+            [threads, rounds, steps, warmup, python, liveSteps, phases, cpuClock, shapes, torchSharpSgd], parse =>
         {
+            bool cpu = parse.GetValue(cpuClock), plainSgd = parse.GetValue(torchSharpSgd);
+            (int Batch, int Size)[] chosenShapes = parse.GetValue(shapes) switch { "small" => [(64, 32)], "large" => [(32, 112)], _ => [(64, 32), (32, 112)] };
             int threadCount = parse.GetValue(threads), roundCount = parse.GetValue(rounds), stepCount = parse.GetValue(steps), warm = parse.GetValue(warmup);
             var interpreter = parse.GetValue(python)!;
             TorchRuntime.EnsureNativesLoaded();
             torch.set_num_threads(threadCount);
             var script = Path.Combine(ProjectPaths.RepositoryRoot, TrainingBenchmark.PeerScript);
             var peer = interpreter != "none" && File.Exists(interpreter) && File.Exists(script);
-            Console.WriteLine($"ResNet-18 training step, SGD momentum 0.9, CPU, {threadCount} threads, {roundCount} rounds × {stepCount} steps (+{warm} warm-up); peer: {(peer ? $"PyTorch via {interpreter}" : "none")}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+            Console.WriteLine($"ResNet-18 training step, SGD momentum 0.9, CPU, {threadCount} threads, {roundCount} rounds × {stepCount} steps (+{warm} warm-up); peer: {(peer ? $"PyTorch via {interpreter}" : "none")}; {(cpu ? "process CPU time" : "wall-clock time")}; ours with {(plainSgd ? "TorchSharp's optim.SGD" : "FusedSgd")}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
             Console.WriteLine($"{"shape",-16} {"ours ms",9} {"peer ms",9} {"ours/peer",9} {"ours+source ms",15} {"source/preloaded",17}");
-            foreach (var (batch, size) in new[] { (64, 32), (32, 112) })
+            foreach (var (batch, size) in chosenShapes)
             {
                 var ours = new List<double>(); var theirs = new List<double>(); var fed = new List<double>(); var ratios = new List<double>();
                 for (int round = 0; round < roundCount; round++)
                 {
-                    ours.Add(TrainingBenchmark.OurStep(batch, size, stepCount, warm, fromSource: false));
-                    if (peer) { theirs.Add(TrainingBenchmark.PeerStep(interpreter, script, batch, size, stepCount, warm, threadCount)); ratios.Add(ours[^1] / theirs[^1]); }
-                    fed.Add(TrainingBenchmark.OurStep(batch, size, stepCount, warm, fromSource: true));
+                    ours.Add(TrainingBenchmark.OurStep(batch, size, stepCount, warm, fromSource: false, cpu, plainSgd));
+                    if (peer) { theirs.Add(TrainingBenchmark.PeerStep(interpreter, script, batch, size, stepCount, warm, threadCount, cpu)); ratios.Add(ours[^1] / theirs[^1]); }
+                    fed.Add(TrainingBenchmark.OurStep(batch, size, stepCount, warm, fromSource: true, cpu, plainSgd));
                 }
                 double o = Statistics.Median(ours), p = peer ? Statistics.Median(theirs) : double.NaN, f = Statistics.Median(fed);
                 double ratio = peer ? Statistics.Median(ratios) : double.NaN;
                 Console.WriteLine($"{$"{batch}×3×{size}×{size}",-16} {o,9:0.0} {p,9:0.0} {ratio,9:0.00} {f,15:0.0} {f / o,17:0.00}");
                 Console.WriteLine($"    rounds ours: {Join(ours)}  peer: {Join(theirs)}  source: {Join(fed)}  (ours/peer = median of per-round ratios)");
+            }
+            if (parse.GetValue(phases))
+            {
+                Console.WriteLine($"\nphases, ms (median of {roundCount} rounds of per-round medians): forward+loss / backward / update");
+                foreach (var (batch, size) in chosenShapes)
+                {
+                    var ours = new List<(double, double, double)>(); var theirs = new List<(double, double, double)>();
+                    for (int round = 0; round < roundCount; round++)
+                    {
+                        ours.Add(TrainingBenchmark.OurPhases(batch, size, stepCount, warm, cpu, plainSgd));
+                        if (peer) theirs.Add(TrainingBenchmark.PeerPhases(interpreter, script, batch, size, stepCount, warm, threadCount, cpu));
+                    }
+                    string Row(List<(double F, double B, double U)> r) => r.Count == 0 ? "–" : string.Create(CultureInfo.InvariantCulture,
+                        $"{Statistics.Median(r.Select(x => x.F)),7:0.0} {Statistics.Median(r.Select(x => x.B)),7:0.0} {Statistics.Median(r.Select(x => x.U)),7:0.0}");
+                    Console.WriteLine($"{$"{batch}×3×{size}×{size}",-16} ours {Row(ours)}   peer {Row(theirs)}");
+                }
             }
             if (parse.GetValue(liveSteps) is > 0 and var live)
             {
@@ -110,6 +132,8 @@ public static class BenchCommands
             return 0;
         });
     }
+
+    private static double MedianOrNaN(IEnumerable<double> values) => values.Any() ? Statistics.Median(values) : double.NaN;
 
     private static string Join(IEnumerable<double> values) => string.Join(" ", values.Select(v => v.ToString("0", CultureInfo.InvariantCulture)));
 
@@ -125,8 +149,8 @@ public static class BenchCommands
         var memoryFlag = Flag("--memory", "also measure resident-memory growth against the prefetch depth (slow consumer)");
         var probeSpec = Text("--memory-probe", "internal: SET,THREADS,PREFETCH,BATCH measured in a fresh process");
         probeSpec.Hidden = true;
-        var dir = Text("--dir", "where the generated images are cached", Path.Combine(ProjectPaths.RepositoryRoot, "artifacts", "bench-images"), "DIR");
-        var outFile = Text("--out", "write the figures as JSON", Path.Combine(ProjectPaths.RepositoryRoot, "artifacts", "bench", "data-bench.json"), "FILE");
+        var dir = Text("--dir", "where the generated images are cached", Path.Combine(ProjectPaths.ArtifactsRoot, "bench-images"), "DIR");
+        var outFile = Text("--out", "write the figures as JSON", Path.Combine(ProjectPaths.ArtifactsRoot, "bench", "data-bench.json"), "FILE");
         return Command("bench", "images/s of decode + random-resized crop + flip + normalise vs torchvision/PIL; memory bound",
             [images, rounds, threadList, batchSize, setList, peerMode, pythonPath, memoryFlag, probeSpec, dir, outFile], parse =>
         {
@@ -176,9 +200,9 @@ public static class BenchCommands
                 Console.WriteLine($"  {"threads",7} {"ours img/s",11} {"per core",9} {"peer img/s",11} {"per core",9} {"ours/peer",9} {"scaling",8}   (medians; ours/peer = median of per-round ratios)");
                 foreach (var t in threads)
                 {
-                    double o = LoaderBenchmark.Median(ours[t]), p = LoaderBenchmark.Median(theirs[t]);
-                    double ratio = LoaderBenchmark.Median(ours[t].Zip(theirs[t], (a, b) => a / b));
-                    double scaling = o / LoaderBenchmark.Median(ours[threads[0]]);
+                    double o = MedianOrNaN(ours[t]), p = MedianOrNaN(theirs[t]);
+                    double ratio = MedianOrNaN(ours[t].Zip(theirs[t], (a, b) => a / b));
+                    double scaling = o / MedianOrNaN(ours[threads[0]]);
                     Console.WriteLine($"  {t,7} {o,11:0.0} {o / t,9:0.0} {(double.IsNaN(p) ? "—" : p.ToString("0.0")),11} {(double.IsNaN(p) ? "—" : (p / t).ToString("0.0")),9} {(double.IsNaN(ratio) ? "—" : ratio.ToString("0.00") + "×"),9} {scaling,7:0.00}×");
                     results.Add(new Dictionary<string, object>
                     {
@@ -189,7 +213,7 @@ public static class BenchCommands
                 }
                 if (usePeer && threads.Length > 1)
                 {
-                    double peerScaling = LoaderBenchmark.Median(theirs[threads[^1]]) / LoaderBenchmark.Median(theirs[threads[0]]);
+                    double peerScaling = MedianOrNaN(theirs[threads[^1]]) / MedianOrNaN(theirs[threads[0]]);
                     Console.WriteLine($"  peer scaling {threads[0]}→{threads[^1]} threads: {peerScaling:0.00}×");
                 }
                 if (memory && kind == kinds[0])

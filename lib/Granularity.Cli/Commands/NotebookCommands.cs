@@ -12,7 +12,7 @@ public static class NotebookCommands
     {
         var full = Flag("--full", "run the paper-scale configuration (GRANULARITY_MODE=full); Quick is the default");
         var only = List("--only", "run only notebooks whose file name starts with one of these prefixes (e.g. 01,02)", "PREFIX,…");
-        var output = Text("--out", "where executed copies go", Path.Combine(ProjectPaths.RepositoryRoot, "artifacts", "notebooks"), "DIR");
+        var output = Text("--out", "where executed copies go", Path.Combine(ProjectPaths.ArtifactsRoot, "notebooks"), "DIR");
         var timeout = OptionalInt("--timeout-min", "per-notebook limit in minutes (default 60 Quick, 600 Full)", min: 1);
         var run = Command("run", "execute notebooks headless (Quick by default) into artifacts/notebooks", [full, only, output, timeout], parse =>
         {

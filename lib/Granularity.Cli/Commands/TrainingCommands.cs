@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Granularity.Experiments;
 using Granularity.Core;
+using Granularity.Experiments;
 using Granularity.Runs;
 using Granularity.Training;
 using TorchSharp;

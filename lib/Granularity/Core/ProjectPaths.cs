@@ -8,11 +8,14 @@ public static class ProjectPaths
         ?? FindRepositoryRoot(AppContext.BaseDirectory)
         ?? Directory.GetCurrentDirectory();
 
-    /// <summary>Run folders: <c>GRANULARITY_RUNS</c>, else <c>artifacts/runs</c> under the repository.</summary>
-    public static string RunsRoot => FromEnvironment("GRANULARITY_RUNS") ?? Path.Combine(RepositoryRoot, "artifacts", "runs");
+    /// <summary>Everything the project writes (runs, figures, stand-ins, executed notebooks): <c>GRANULARITY_ARTIFACTS</c>, else <c>artifacts/</c> under the repository.</summary>
+    public static string ArtifactsRoot => FromEnvironment("GRANULARITY_ARTIFACTS") ?? Path.Combine(RepositoryRoot, "artifacts");
 
-    /// <summary>Exported figures: <c>GRANULARITY_FIGURES</c>, else <c>artifacts/figures</c> under the repository.</summary>
-    public static string FiguresRoot => FromEnvironment("GRANULARITY_FIGURES") ?? Path.Combine(RepositoryRoot, "artifacts", "figures");
+    /// <summary>Run folders: <c>GRANULARITY_RUNS</c>, else <c>runs/</c> under <see cref="ArtifactsRoot"/>.</summary>
+    public static string RunsRoot => FromEnvironment("GRANULARITY_RUNS") ?? Path.Combine(ArtifactsRoot, "runs");
+
+    /// <summary>Exported figures: <c>GRANULARITY_FIGURES</c>, else <c>figures/</c> under <see cref="ArtifactsRoot"/>.</summary>
+    public static string FiguresRoot => FromEnvironment("GRANULARITY_FIGURES") ?? Path.Combine(ArtifactsRoot, "figures");
 
     /// <summary>Datasets (never in the repository): <c>GRANULARITY_DATA</c>, else the first line of the git-ignored <c>.granularity.local</c>, else <c>artifacts/data</c>.</summary>
     public static string DataRoot
@@ -27,7 +30,7 @@ public static class ProjectPaths
                 var line = File.ReadLines(localFile).Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0 && !l.StartsWith('#'));
                 if (line is not null) return Path.GetFullPath(line, RepositoryRoot);
             }
-            return Path.Combine(RepositoryRoot, "artifacts", "data");
+            return Path.Combine(ArtifactsRoot, "data");
         }
     }
 

@@ -112,7 +112,7 @@ public static class StandInData
 
     /// <summary>Default folder of a stand-in: <c>artifacts/standin/KIND-KEY</c> (the key hashes the config).</summary>
     public static string DefaultRoot(string kind, object config) =>
-        Path.Combine(ProjectPaths.RepositoryRoot, "artifacts", "standin", $"{kind}-{RunStore.ConfigKey("standin-" + kind, config)}");
+        Path.Combine(ProjectPaths.ArtifactsRoot, "standin", $"{kind}-{RunStore.ConfigKey("standin-" + kind, config)}");
 
     /// <summary>The real categories the iNat2021 stand-in uses, spread over the ranks as the config asks (chosen by its seed).</summary>
     public static IReadOnlyList<Inat2021Category> ChooseInat2021Species(Inat2021StandInConfig config)

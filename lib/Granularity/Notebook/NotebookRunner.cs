@@ -29,8 +29,12 @@ public static class NotebookRunner
         Directory.GetFiles(Path.Combine(repositoryRoot ?? ProjectPaths.RepositoryRoot, "notebooks"), "*.ipynb")
             .OrderBy(p => Path.GetFileName(p), StringComparer.Ordinal).ToList();
 
-    /// <summary>Runs <paramref name="notebook"/> in <paramref name="mode"/> and writes the executed copy into <paramref name="outputFolder"/>.</summary>
-    public static NotebookExecution Run(string notebook, string outputFolder, RunMode mode = RunMode.Quick, TimeSpan? timeout = null)
+    /// <summary>
+    /// Runs <paramref name="notebook"/> in <paramref name="mode"/> and writes the executed copy into <paramref name="outputFolder"/>;
+    /// <paramref name="environment"/> adds variables for the kernel (e.g. GRANULARITY_ARTIFACTS for a private artifacts folder).
+    /// </summary>
+    public static NotebookExecution Run(string notebook, string outputFolder, RunMode mode = RunMode.Quick, TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         notebook = Path.GetFullPath(notebook);
         if (!File.Exists(notebook)) throw new FileNotFoundException($"{notebook}: notebook not found", notebook);
@@ -51,6 +55,7 @@ public static class NotebookRunner
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
 
         var log = new StringBuilder();
         var clock = Stopwatch.StartNew();

@@ -86,7 +86,7 @@ internal sealed class StageTrainer
 
     public static optim.Optimizer CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters, StageConfig stage) => stage.Optimizer switch
     {
-        OptimizerKind.Sgd => optim.SGD(parameters, stage.LearningRate, stage.Momentum, 0, stage.WeightDecay, stage.Nesterov && stage.Momentum > 0),
+        OptimizerKind.Sgd => new FusedSgd(parameters, stage.LearningRate, stage.Momentum, 0, stage.WeightDecay, stage.Nesterov && stage.Momentum > 0),
         OptimizerKind.Adam => optim.Adam(parameters, stage.LearningRate, stage.Beta1, stage.Beta2, 1e-8, stage.WeightDecay),
         OptimizerKind.AdamW => optim.AdamW(parameters, stage.LearningRate, stage.Beta1, stage.Beta2, 1e-8, stage.WeightDecay),
         _ => throw new ArgumentException($"unknown optimizer {stage.Optimizer}"),

@@ -26,7 +26,7 @@ public class CliTests
 
     [Theory]
     [MemberData(nameof(Commands))]
-    public void Help_is_generated_from_the_options(string command)
+    public void HelpIsGeneratedFromTheOptions(string command)
     {
         var (code, output, error) = Run([.. Words(command), "--help"]);
         Assert.Equal(0, code);
@@ -37,7 +37,7 @@ public class CliTests
 
     [Theory]
     [MemberData(nameof(Commands))]
-    public void An_unknown_option_is_a_usage_error_without_a_stack_trace(string command)
+    public void AnUnknownOptionIsAUsageErrorWithoutAStackTrace(string command)
     {
         var (code, output, error) = Run([.. Words(command), "--no-such-option", "3"]);
         Assert.Equal(ErrorPolicy.Usage, code);
@@ -48,7 +48,7 @@ public class CliTests
 
     [Theory]
     [MemberData(nameof(Commands))]
-    public void A_number_option_given_a_word_is_a_usage_error_naming_the_option(string command)
+    public void ANumberOptionGivenAWordIsAUsageErrorNamingTheOption(string command)
     {
         var numeric = Find(command).Options.Where(o => o.ValueType == typeof(int) || o.ValueType == typeof(int?) || o.ValueType == typeof(double?) || o.ValueType == typeof(int[])).ToList();
         foreach (var option in numeric)
@@ -78,7 +78,7 @@ public class CliTests
     [InlineData(ErrorPolicy.Usage, "--seeds must be a comma-separated list", "theory", "sweep", "--seeds", "0,x")]
     [InlineData(ErrorPolicy.Usage, "Required command was not provided", "theory")]
     [InlineData(ErrorPolicy.Usage, "Required command was not provided")]
-    public void Bad_input_exits_with_its_code_and_a_message_without_a_stack_trace(int expectedCode, string expected, params string[] args)
+    public void BadInputExitsWithItsCodeAndAMessageWithoutAStackTrace(int expectedCode, string expected, params string[] args)
     {
         var (code, output, error) = Run(args);
         Assert.Equal(expectedCode, code);
@@ -87,7 +87,7 @@ public class CliTests
     }
 
     [Fact]
-    public void Help_words_and_the_command_list_work()
+    public void HelpWordsAndTheCommandListWork()
     {
         Assert.Equal(0, Run("help").Code);
         Assert.Contains("--timeout-min", Run("help", "notebooks", "run").Output);
@@ -99,7 +99,7 @@ public class CliTests
     }
 
     [Fact]
-    public void The_readme_lists_the_commands_the_cli_has()
+    public void TheReadmeListsTheCommandsTheCliHas()
     {
         var readme = File.ReadAllText(Path.Combine(ProjectPaths.RepositoryRoot, "README.md"));
         int start = readme.IndexOf(CommandList.ReadmeStart, StringComparison.Ordinal), end = readme.IndexOf(CommandList.ReadmeEnd, StringComparison.Ordinal);
@@ -113,7 +113,7 @@ public class CliTests
     [Theory]
     [InlineData("README.md")]
     [InlineData("docs/runbook.md")]
-    public void Documented_examples_parse(string document)
+    public void DocumentedExamplesParse(string document)
     {
         var lines = File.ReadAllLines(Path.Combine(ProjectPaths.RepositoryRoot, document))
             .SelectMany(l => l.Split([";", "&&"], StringSplitOptions.TrimEntries))

@@ -16,7 +16,7 @@ public class NativePatchTests
 
     /// <summary>Finds the file offset of the vna_flags of the GLIBCXX_3.4.32 requirement by patching a copy and comparing bytes.</summary>
     [Fact]
-    public void MarkWeak_sets_exactly_the_flag_of_the_named_requirement_and_is_idempotent()
+    public void MarkWeakSetsExactlyTheFlagOfTheNamedRequirementAndIsIdempotent()
     {
         var original = PackagedLibTorchSharp();
         Assert.True(File.Exists(original), $"restore the solution first: {original} is missing");
@@ -40,7 +40,7 @@ public class NativePatchTests
     }
 
     [Fact]
-    public void An_unpatched_copy_gets_its_single_flag_byte_set()
+    public void AnUnpatchedCopyGetsItsSingleFlagByteSet()
     {
         var original = PackagedLibTorchSharp();
         using var directory = new TempFolder("elf");
@@ -60,7 +60,7 @@ public class NativePatchTests
     }
 
     [Fact]
-    public void A_file_that_is_not_elf_is_rejected_with_its_path()
+    public void AFileThatIsNotElfIsRejectedWithItsPath()
     {
         using var folder = new TempFolder("elf");
         var path = folder.Combine("not-elf.bin");
@@ -74,7 +74,7 @@ public class NativePatchTests
     }
 
     [Fact]
-    public void Torch_loads_and_computes_after_the_patch()
+    public void TorchLoadsAndComputesAfterThePatch()
     {
         TorchRuntime.EnsureNativesLoaded();
         using var x = TorchSharp.torch.arange(10, dtype: TorchSharp.torch.float32);

@@ -7,7 +7,7 @@ namespace Granularity.Tests.Hierarchy;
 public class AlignmentStudyTests(ITestOutputHelper output)
 {
     [Fact]
-    public void Quick_study_separates_aligned_from_misaligned_labellings()
+    public void QuickStudySeparatesAlignedFromMisalignedLabellings()
     {
         var rows = AlignmentStudy.Run(AlignmentStudyConfig.Quick()).ToDictionary(r => r.Labelling);
         foreach (var row in rows.Values) output.WriteLine(row.ToString());
@@ -23,7 +23,7 @@ public class AlignmentStudyTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Paper_level_rows_report_our_counts()
+    public void PaperLevelRowsReportOurCounts()
     {
         var rows = PaperLevelCuts.Rows();
         Assert.Equal(273, rows.Single(r => r.Level == "order").OurClasses);

@@ -13,7 +13,7 @@ public class ComparisonLabelTests
     }
 
     [Fact]
-    public void Subclass_allocation_sums_to_the_request_and_respects_bounds()
+    public void SubclassAllocationSumsToTheRequestAndRespectsBounds()
     {
         var sizes = new long[] { 1000, 10, 1, 0, 89 };
         var allocation = ComparisonLabels.AllocateSubclasses(sizes, 50);
@@ -28,7 +28,7 @@ public class ComparisonLabelTests
     }
 
     [Fact]
-    public void Random_labels_within_target_coarsen_to_the_target_with_the_matched_class_count()
+    public void RandomLabelsWithinTargetCoarsenToTheTargetWithTheMatchedClassCount()
     {
         var targets = Targets(5000, 11, 1);
         var labels = ComparisonLabels.RandomWithinTarget(targets, 11, 273, seed: 4);
@@ -46,7 +46,7 @@ public class ComparisonLabelTests
     }
 
     [Fact]
-    public void Random_labels_across_the_dataset_ignore_the_target()
+    public void RandomLabelsAcrossTheDatasetIgnoreTheTarget()
     {
         var targets = Targets(20_000, 11, 2);
         var labels = ComparisonLabels.RandomAcrossDataset(targets.Length, 273, seed: 0);
@@ -57,7 +57,7 @@ public class ComparisonLabelTests
     }
 
     [Fact]
-    public void One_label_per_image_is_the_identity()
+    public void OneLabelPerImageIsTheIdentity()
     {
         var labels = ComparisonLabels.OnePerImage(5);
         Assert.Equal(new[] { 0, 1, 2, 3, 4 }, labels.Labels);
@@ -80,7 +80,7 @@ public class ComparisonLabelTests
     }
 
     [Fact]
-    public void KMeans_recovers_well_separated_blobs_and_is_seeded()
+    public void KMeansRecoversWellSeparatedBlobsAndIsSeeded()
     {
         var (points, truth) = Blobs(60, 5, 8, seed: 1);
         var fit = KMeans.Fit(points, 8, 5, seed: 3);
@@ -93,7 +93,7 @@ public class ComparisonLabelTests
     }
 
     [Fact]
-    public void KMeans_keeps_every_cluster_non_empty_even_with_duplicate_points()
+    public void KMeansKeepsEveryClusterNonEmptyEvenWithDuplicatePoints()
     {
         var points = new float[10 * 2]; // ten identical points
         var fit = KMeans.Fit(points, 2, 4, seed: 0);
@@ -104,7 +104,7 @@ public class ComparisonLabelTests
     }
 
     [Fact]
-    public void Cluster_labels_within_target_are_aligned_and_across_dataset_are_not()
+    public void ClusterLabelsWithinTargetAreAlignedAndAcrossDatasetAreNot()
     {
         // Every blob is split half-and-half between the two target classes: clusters across the dataset find the blobs,
         // which say nothing about the target; clusters within each target find the blobs inside it.

@@ -7,7 +7,7 @@ namespace Granularity.Tests.Hierarchy;
 public class HierarchyChartTests
 {
     [Fact]
-    public void Sectors_stop_at_the_depth_limit_and_sizes_add_up()
+    public void SectorsStopAtTheDepthLimitAndSizesAddUp()
     {
         var tree = LabelTreeTests.ToyTree();
         var (ids, labels, parents, values) = HierarchyCharts.Sectors(tree, 2, new long[] { 5, 7, 11 });
@@ -20,7 +20,7 @@ public class HierarchyChartTests
     }
 
     [Fact]
-    public void Charts_and_tables_describe_the_real_trees()
+    public void ChartsAndTablesDescribeTheRealTrees()
     {
         var inat = HierarchySources.Load("inat2021");
         var summaries = inat.Summaries(CutKind.Depth);

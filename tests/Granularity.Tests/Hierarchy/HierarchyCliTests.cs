@@ -8,7 +8,7 @@ namespace Granularity.Tests.Hierarchy;
 public class HierarchyCliTests
 {
     [Fact]
-    public void Levels_json_lists_named_levels_and_cuts()
+    public void LevelsJsonListsNamedLevelsAndCuts()
     {
         var (code, output, _) = Run("hierarchy", "levels", "--source", "inat2021", "--json");
         Assert.Equal(0, code);
@@ -21,7 +21,7 @@ public class HierarchyCliTests
     }
 
     [Fact]
-    public void Label_names_the_ancestor_at_a_level()
+    public void LabelNamesTheAncestorAtALevel()
     {
         var (code, output, _) = Run("hierarchy", "label", "--source", "imagenet1k", "--class", "n02085620", "--level", "up:1", "--json");
         Assert.Equal(0, code);
@@ -31,7 +31,7 @@ public class HierarchyCliTests
     }
 
     [Fact]
-    public void Align_reports_zero_for_a_coarsening()
+    public void AlignReportsZeroForACoarsening()
     {
         var (code, output, _) = Run("hierarchy", "align", "--source", "inat2021", "--pretraining", "genus", "--target", "supercategory", "--json");
         Assert.Equal(0, code);
@@ -47,7 +47,7 @@ public class HierarchyCliTests
     [InlineData(2, "--cut must be one of depth, height, up, up-down; got 'width'", "hierarchy", "levels", "--source", "imagenet1k", "--cut", "width")]
     [InlineData(2, "Unrecognized command or argument '--depth'", "hierarchy", "levels", "--source", "inat2021", "--depth", "3")]
     [InlineData(1, "named levels supercategory, kingdom", "hierarchy", "label", "--source", "inat2021", "--class", "#0", "--level", "tribe")]
-    public void Bad_requests_fail_with_a_clear_message(int expectedCode, string expected, params string[] args)
+    public void BadRequestsFailWithAClearMessage(int expectedCode, string expected, params string[] args)
     {
         var (code, _, error) = Run(args);
         Assert.Equal(expectedCode, code);

@@ -6,7 +6,7 @@ namespace Granularity.Tests.Hierarchy;
 public class LabelMapAndAlignmentTests
 {
     [Fact]
-    public void Label_maps_label_images_and_count_per_class()
+    public void LabelMapsLabelImagesAndCountPerClass()
     {
         var tree = LabelTreeTests.ToyTree();
         var kingdoms = tree.Cut(GranularityLevel.Depth(1));
@@ -20,7 +20,7 @@ public class LabelMapAndAlignmentTests
     }
 
     [Fact]
-    public void Coarsening_maps_go_from_pretraining_to_target_and_refuse_misaligned_pairs()
+    public void CoarseningMapsGoFromPretrainingToTargetAndRefuseMisalignedPairs()
     {
         var tree = LabelTreeTests.ToyTree();
         var fine = tree.Cut(GranularityLevel.Depth(2));   // dog, cat, tree
@@ -32,7 +32,7 @@ public class LabelMapAndAlignmentTests
     }
 
     [Fact]
-    public void Label_maps_reject_empty_or_out_of_range_classes()
+    public void LabelMapsRejectEmptyOrOutOfRangeClasses()
     {
         Assert.Throws<ArgumentException>(() => new LabelMap("x", new[] { 0, 2 }, new[] { "a", "b" }));
         Assert.Contains("has no leaf", Assert.Throws<ArgumentException>(() => new LabelMap("x", new[] { 0, 0 }, new[] { "a", "b" })).Message);
@@ -42,7 +42,7 @@ public class LabelMapAndAlignmentTests
     }
 
     [Fact]
-    public void Conditional_entropy_is_zero_when_aligned_and_matches_a_hand_computation()
+    public void ConditionalEntropyIsZeroWhenAlignedAndMatchesAHandComputation()
     {
         // p = [0,0,1,1], t = [0,1,0,0]: class 0 splits 1:1 (1 bit), class 1 is pure → H(T|P) = 0.5 bit.
         Assert.Equal(0.5, Alignment.ConditionalEntropy(new[] { 0, 0, 1, 1 }, 2, new[] { 0, 1, 0, 0 }, 2), 12);
@@ -59,7 +59,7 @@ public class LabelMapAndAlignmentTests
     }
 
     [Fact]
-    public void Level_alignment_weights_leaves_by_images()
+    public void LevelAlignmentWeightsLeavesByImages()
     {
         var tree = LabelTreeTests.ToyTree();
         var up1 = tree.Cut(GranularityLevel.StepsUp(1));   // dog, animal, tree
@@ -76,7 +76,7 @@ public class LabelMapAndAlignmentTests
     }
 
     [Fact]
-    public void Sparse_joint_counts_agree_with_dense_ones()
+    public void SparseJointCountsAgreeWithDenseOnes()
     {
         int n = 50_000;
         var random = new Random(3);

@@ -26,7 +26,7 @@ public class LabelTreeTests
     private static string[] Labels(LabelMap map) => map.LeafToLabel.Select(l => map.ClassNames[l]).ToArray();
 
     [Fact]
-    public void Builds_depths_heights_and_leaves_in_file_order()
+    public void BuildsDepthsHeightsAndLeavesInFileOrder()
     {
         var tree = ToyTree();
         Assert.Equal(8, tree.NodeCount);
@@ -43,7 +43,7 @@ public class LabelTreeTests
     }
 
     [Fact]
-    public void Depth_cuts_keep_shallow_classes_and_name_ancestors()
+    public void DepthCutsKeepShallowClassesAndNameAncestors()
     {
         var tree = ToyTree();
         Assert.Equal(new[] { "root", "root", "root" }, Labels(tree.Cut(GranularityLevel.Depth(0))));
@@ -54,7 +54,7 @@ public class LabelTreeTests
     }
 
     [Fact]
-    public void Height_cuts_take_the_highest_ancestor_within_the_height()
+    public void HeightCutsTakeTheHighestAncestorWithinTheHeight()
     {
         var tree = ToyTree();
         Assert.Equal(new[] { "puppy", "cat", "oak" }, Labels(tree.Cut(GranularityLevel.Height(0))));
@@ -65,7 +65,7 @@ public class LabelTreeTests
     }
 
     [Fact]
-    public void Steps_up_stop_at_the_root_and_form_a_coarsening_chain()
+    public void StepsUpStopAtTheRootAndFormACoarseningChain()
     {
         var tree = ToyTree();
         Assert.Equal(new[] { "dog", "animal", "tree" }, Labels(tree.Cut(GranularityLevel.StepsUp(1))));
@@ -76,7 +76,7 @@ public class LabelTreeTests
     }
 
     [Fact]
-    public void Inner_classes_keep_their_own_label_below_their_height()
+    public void InnerClassesKeepTheirOwnLabelBelowTheirHeight()
     {
         // Like ImageNet-21k: 'dog' is a class and has the class 'puppy' below it.
         var tree = ToyTree(new[] { "cat", "dog", "puppy", "oak" });
@@ -88,7 +88,7 @@ public class LabelTreeTests
     }
 
     [Fact]
-    public void Levels_outside_the_tree_are_errors_naming_the_range()
+    public void LevelsOutsideTheTreeAreErrorsNamingTheRange()
     {
         var tree = ToyTree();
         var error = Assert.Throws<ArgumentException>(() => tree.Cut(GranularityLevel.Depth(4)));
@@ -106,14 +106,14 @@ public class LabelTreeTests
     [InlineData("a b c", "toy.txt:1: expected 'parent child'")]
     [InlineData("a,", "toy.txt:1: expected 'parent child'")]
     [InlineData("", "the edge list is empty")]
-    public void Bad_edge_lists_are_errors_naming_the_entry_and_line(string text, string expected)
+    public void BadEdgeListsAreErrorsNamingTheEntryAndLine(string text, string expected)
     {
         var error = Assert.Throws<InvalidDataException>(() => LabelTree.FromEdges(EdgeList.ParseText(text, "toy.txt"), "toy"));
         Assert.Contains(expected, error.Message);
     }
 
     [Fact]
-    public void A_cycle_names_its_members()
+    public void ACycleNamesItsMembers()
     {
         var error = Assert.Throws<InvalidDataException>(() => LabelTree.FromEdges(EdgeList.ParseText("r a\nb c\nc d\nd b", "t.txt"), "t"));
         Assert.Contains("b", error.Message);
@@ -122,7 +122,7 @@ public class LabelTreeTests
     }
 
     [Fact]
-    public void Class_lists_are_checked_against_the_tree()
+    public void ClassListsAreCheckedAgainstTheTree()
     {
         Assert.Contains("class 'wolf' (entry 2) is not in the edges of toy: a node without a parent",
             Assert.Throws<InvalidDataException>(() => ToyTree(new[] { "cat", "wolf" })).Message);
@@ -133,7 +133,7 @@ public class LabelTreeTests
     }
 
     [Fact]
-    public void Edge_files_load_with_comma_or_whitespace_and_round_trip()
+    public void EdgeFilesLoadWithCommaOrWhitespaceAndRoundTrip()
     {
         using var folder = new TempFolder("toy");
         var path = folder.Combine("toy.txt");
@@ -156,11 +156,11 @@ public class LabelTreeTests
     [InlineData("up:9", CutKind.StepsUp, 9)]
     [InlineData("steps-up:2", CutKind.StepsUp, 2)]
     [InlineData("leaves", CutKind.StepsUp, 0)]
-    public void Levels_parse(string text, CutKind kind, int value) => Assert.Equal(new GranularityLevel(kind, value), GranularityLevel.Parse(text));
+    public void LevelsParse(string text, CutKind kind, int value) => Assert.Equal(new GranularityLevel(kind, value), GranularityLevel.Parse(text));
 
     [Theory]
     [InlineData("depth")]
     [InlineData("depth:-1")]
     [InlineData("width:3")]
-    public void Bad_levels_are_errors(string text) => Assert.Contains("expected depth:N", Assert.Throws<ArgumentException>(() => GranularityLevel.Parse(text)).Message);
+    public void BadLevelsAreErrors(string text) => Assert.Contains("expected depth:N", Assert.Throws<ArgumentException>(() => GranularityLevel.Parse(text)).Message);
 }

@@ -9,7 +9,7 @@ public class RealHierarchyTests
     private const string SharedData = "/work/shared/data";
 
     [Fact]
-    public void Inat2021_levels_have_the_published_class_counts()
+    public void Inat2021LevelsHaveThePublishedClassCounts()
     {
         var categories = Inat2021.CommittedCategories();
         var tree = Inat2021.Tree();
@@ -30,7 +30,7 @@ public class RealHierarchyTests
     }
 
     [Fact]
-    public void Inat2021_supercategories_have_the_official_counts_and_coarsen_the_class_rank()
+    public void Inat2021SupercategoriesHaveTheOfficialCountsAndCoarsenTheClassRank()
     {
         var categories = Inat2021.CommittedCategories();
         var supercategories = Inat2021.Supercategories(categories);
@@ -49,7 +49,7 @@ public class RealHierarchyTests
     }
 
     [Fact]
-    public void Inat2021_category_folders_and_tree_match_the_reference_data_when_present()
+    public void Inat2021CategoryFoldersAndTreeMatchTheReferenceDataWhenPresent()
     {
         var categories = Inat2021.CommittedCategories();
         Assert.Equal("00000_Animalia_Annelida_Clitellata_Haplotaxida_Lumbricidae_Lumbricus_terrestris", categories[0].ImageDirName);
@@ -61,7 +61,7 @@ public class RealHierarchyTests
     }
 
     [Fact]
-    public void ImageNet_class_lists_have_their_published_sizes()
+    public void ImageNetClassListsHaveTheirPublishedSizes()
     {
         Assert.Equal(1_000, ImageNetHierarchies.Classes(ImageNetLabelSet.ImageNet1k).Count);
         Assert.Equal(21_843, ImageNetHierarchies.Classes(ImageNetLabelSet.ImageNet21k).Count);
@@ -80,7 +80,7 @@ public class RealHierarchyTests
     [InlineData(ImageNetLabelSet.ImageNet21k, ParentRule.ShortestPath)]
     [InlineData(ImageNetLabelSet.ImageNet21kP, ParentRule.SemanticTree)]
     [InlineData(ImageNetLabelSet.ImageNet21kPFall11, ParentRule.PointerOrder)]
-    public void ImageNet_trees_keep_every_class_under_entity(ImageNetLabelSet set, ParentRule rule)
+    public void ImageNetTreesKeepEveryClassUnderEntity(ImageNetLabelSet set, ParentRule rule)
     {
         var tree = ImageNetHierarchies.Build(set, rule);
         var classes = ImageNetHierarchies.Classes(set);
@@ -97,7 +97,7 @@ public class RealHierarchyTests
     }
 
     [Fact]
-    public void WordNet_rules_differ_where_WordNet_has_several_hypernyms()
+    public void WordNetRulesDifferWhereWordNetHasSeveralHypernyms()
     {
         var first = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet1k, ParentRule.PointerOrder);
         var shortest = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet1k, ParentRule.ShortestPath);
@@ -110,7 +110,7 @@ public class RealHierarchyTests
     }
 
     [Fact]
-    public void The_semantic_tree_repairs_its_one_missing_class_and_says_so()
+    public void TheSemanticTreeRepairsItsOneMissingClassAndSaysSo()
     {
         var tree = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21kP, ParentRule.SemanticTree);
         Assert.Single(tree.Notes);
@@ -120,7 +120,7 @@ public class RealHierarchyTests
     }
 
     [Fact]
-    public void ImageNet21k_steps_up_level_9_is_reported_as_it_is()
+    public void ImageNet21kStepsUpLevel9IsReportedAsItIs()
     {
         // The paper's ImageNet-21k 'level 9' has 38 classes; our documented rules give other counts (see notebook 02).
         var first = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.PointerOrder).Cut(GranularityLevel.StepsUp(9));
@@ -130,7 +130,7 @@ public class RealHierarchyTests
     }
 
     [Fact]
-    public void The_committed_WordNet_artifact_regenerates_identically_from_data_noun_when_installed()
+    public void TheCommittedWordNetArtifactRegeneratesIdenticallyFromDataNounWhenInstalled()
     {
         const string dataNoun = "/usr/share/wordnet/data.noun";
         var committed = WordNetIsA.Committed();

@@ -14,7 +14,7 @@ public class SourceParsingTests
         Inat2021.ReadCategoriesJson(new MemoryStream(Encoding.UTF8.GetBytes(json)), "val.json");
 
     [Fact]
-    public void Official_json_categories_are_read_past_a_large_images_array()
+    public void OfficialJsonCategoriesAreReadPastALargeImagesArray()
     {
         // 3 MB of images before the categories: the reader streams through them in 64 KiB pieces.
         var images = string.Join(",", Enumerable.Range(0, 40_000).Select(i => $$"""{"id": {{i}}, "file_name": "val/00000_x/{{Guid.NewGuid()}}.jpg", "width": 500, "height": 375}"""));
@@ -33,7 +33,7 @@ public class SourceParsingTests
     [InlineData("\"Lumbricus\"", "[\"a\"]", "field 'genus' must be a non-empty string, found an array")]
     [InlineData("\"Lumbricus\"", "\" \"", "field 'genus' must be a non-empty string")]
     [InlineData("\"id\": 0,", "\"id\": \"zero\",", "field 'id' must be a whole number")]
-    public void Mistyped_or_missing_json_fields_are_errors_naming_the_record(string find, string replace, string expected)
+    public void MistypedOrMissingJsonFieldsAreErrorsNamingTheRecord(string find, string replace, string expected)
     {
         var json = $$"""{"categories": [{{Category(0).Replace(find, replace)}}]}""";
         var error = Assert.Throws<InvalidDataException>(() => ReadJson(json));
@@ -47,11 +47,11 @@ public class SourceParsingTests
     [InlineData("""{"categories": {"a": 1}}""", "'categories' must be an array")]
     [InlineData("""{"categories": [1]}""", "categories[0] must be an object")]
     [InlineData("""{"categories": [""", "not valid JSON")]
-    public void Json_without_usable_categories_is_an_error(string json, string expected) =>
+    public void JsonWithoutUsableCategoriesIsAnError(string json, string expected) =>
         Assert.Contains(expected, Assert.Throws<InvalidDataException>(() => ReadJson(json)).Message);
 
     [Fact]
-    public void Category_ids_and_names_must_not_collide()
+    public void CategoryIdsAndNamesMustNotCollide()
     {
         Assert.Contains("id 0 appears twice", Assert.Throws<InvalidDataException>(() => ReadJson($$"""{"categories": [{{Category(0)}}, {{Category(0)}}]}""")).Message);
         Assert.Contains("id 1 is missing", Assert.Throws<InvalidDataException>(() => ReadJson($$"""{"categories": [{{Category(0)}}, {{Category(2)}}]}""")).Message);
@@ -60,7 +60,7 @@ public class SourceParsingTests
     }
 
     [Fact]
-    public void Csv_categories_round_trip_and_report_lines()
+    public void CsvCategoriesRoundTripAndReportLines()
     {
         var categories = new[]
         {
@@ -83,7 +83,7 @@ public class SourceParsingTests
         """;
 
     [Fact]
-    public void A_data_noun_that_is_not_WordNet_30_is_refused()
+    public void ADataNounThatIsNotWordNet30IsRefused()
     {
         using var folder = new TempFolder("data-noun");
         var path = folder.Combine("data.noun");
@@ -104,7 +104,7 @@ public class SourceParsingTests
         new StringReader("n00001740\tentity\nn00000001\ta\nn00000002\tb\nn00000003\tc\nn00000004\td, dee\n"), "lemmas.tsv");
 
     [Fact]
-    public void Parent_rules_choose_first_hypernym_or_shortest_path()
+    public void ParentRulesChooseFirstHypernymOrShortestPath()
     {
         var wordnet = ToyWordNet();
         Assert.Equal(new[] { "n00000003", "n00000002" }, wordnet.HypernymsOf("n00000004"));
@@ -118,7 +118,7 @@ public class SourceParsingTests
     }
 
     [Fact]
-    public void WordNet_artifacts_with_dangling_synsets_are_refused()
+    public void WordNetArtifactsWithDanglingSynsetsAreRefused()
     {
         Assert.Contains("has edges but no line in lemmas.tsv", Assert.Throws<InvalidDataException>(() => WordNetIsA.FromArtifacts(
             new StringReader("n00001740 n00000001\n"), "isa.txt", new StringReader("n00001740\tentity\n"), "lemmas.tsv")).Message);
@@ -129,7 +129,7 @@ public class SourceParsingTests
     }
 
     [Fact]
-    public void Class_lists_report_bad_and_repeated_wnids_by_line()
+    public void ClassListsReportBadAndRepeatedWnidsByLine()
     {
         Assert.Contains("list.txt:2: wnid n00000001 already listed at line 1",
             Assert.Throws<InvalidDataException>(() => ImageNetHierarchies.ReadClassList(new[] { ("n00000001", 1), ("n00000001", 2) }, "list.txt")).Message);

@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace Granularity.Tests.Notebook;
 
 /// <summary>Every committed notebook, executed headless in Quick mode exactly as `eng/granularity notebooks run` does.</summary>
-public class NotebookTests(ITestOutputHelper output)
+public class NotebookTests(ITestOutputHelper output, NotebookEnvironment environment) : IClassFixture<NotebookEnvironment>
 {
     public static TheoryData<string> Notebooks()
     {
@@ -22,25 +22,23 @@ public class NotebookTests(ITestOutputHelper output)
     private static string NotebookPath(string name) => Path.Combine(ProjectPaths.RepositoryRoot, "notebooks", name);
 
     [Theory]
+    [Trait("Category", "Notebooks")]
     [MemberData(nameof(Notebooks))]
-    public void Notebook_runs_every_cell_in_quick_mode(string notebook)
+    public void NotebookRunsEveryCellInQuickMode(string notebook)
     {
-        var feed = Path.Combine(ProjectPaths.RepositoryRoot, "artifacts", "feed");
-        Assert.True(Directory.Exists(feed) && Directory.GetFiles(feed, "Granularity.*.nupkg").Length > 0,
-            "the notebook library package is missing: run eng/test.sh (or eng/pack-notebook-library.sh after a build)");
-        var result = NotebookRunner.Run(NotebookPath(notebook), Path.Combine(ProjectPaths.RepositoryRoot, "artifacts", "notebooks"), RunMode.Quick, TimeSpan.FromMinutes(20));
+        var result = NotebookRunner.Run(NotebookPath(notebook), environment.Artifacts.Combine("notebooks"), RunMode.Quick, TimeSpan.FromMinutes(20), environment.Variables);
         output.WriteLine($"{notebook}: exit {result.ExitCode}, {result.Duration.TotalSeconds:0.0} s, executed copy {result.ExecutedCopy}");
         Assert.True(result.Succeeded, string.Join("\n", result.Failures.Select(f => f.ToString())) + "\n" + (result.Failures.Count == 0 ? result.Log : ""));
     }
 
     [Theory]
     [MemberData(nameof(Notebooks))]
-    public void Committed_notebook_carries_no_outputs(string notebook) =>
+    public void CommittedNotebookCarriesNoOutputs(string notebook) =>
         Assert.True(NotebookRunner.IsClean(NotebookPath(notebook)), $"{notebook} is committed with outputs or execution counts; clear them");
 
     [Theory]
     [MemberData(nameof(Notebooks))]
-    public void Notebook_follows_the_skeleton(string notebook)
+    public void NotebookFollowsTheSkeleton(string notebook)
     {
         Assert.Matches(new Regex(@"^\d\d-[a-z0-9]+(-[a-z0-9]+)*\.ipynb$"), notebook);
         var cells = JsonNode.Parse(File.ReadAllText(NotebookPath(notebook)))!["cells"]!.AsArray();
@@ -53,7 +51,7 @@ public class NotebookTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Notebooks))]
-    public void Notebook_package_references_use_the_pinned_versions(string notebook)
+    public void NotebookPackageReferencesUseThePinnedVersions(string notebook)
     {
         var pinned = PinnedPackageVersions();
         var text = File.ReadAllText(NotebookPath(notebook));
@@ -68,20 +66,21 @@ public class NotebookTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Native_loader_versions_match_the_pinned_packages()
+    public void NativeLoaderVersionsMatchThePinnedPackages()
     {
         var pinned = PinnedPackageVersions();
         Assert.Equal(PackageVersions.TorchSharp, pinned["TorchSharp-cpu"]);
     }
 
     [Fact]
-    public void A_failing_cell_is_reported_with_notebook_cell_and_error()
+    [Trait("Category", "Notebooks")]
+    public void AFailingCellIsReportedWithNotebookCellAndError()
     {
         using var folder = new TempFolder("notebook");
         {
             var notebook = Path.Combine(folder.Path, "99-failing.ipynb");
             File.WriteAllText(notebook, NotebookJson("# 99 · failing", "var x = 40;", "x + undefinedVariable", "x + 2"));
-            var result = NotebookRunner.Run(notebook, Path.Combine(folder.Path, "out"), RunMode.Quick, TimeSpan.FromMinutes(5));
+            var result = NotebookRunner.Run(notebook, Path.Combine(folder.Path, "out"), RunMode.Quick, TimeSpan.FromMinutes(5), environment.Variables);
             Assert.False(result.Succeeded);
             var failure = Assert.Single(result.Failures);
             Assert.Equal("99-failing.ipynb", failure.Notebook);

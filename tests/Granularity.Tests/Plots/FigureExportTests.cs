@@ -9,7 +9,7 @@ public sealed class FigureExportTests : IDisposable
     public void Dispose() => folder.Dispose();
 
     [Fact]
-    public void Html_is_self_contained_and_images_are_written_where_a_browser_exists()
+    public void HtmlIsSelfContainedAndImagesAreWrittenWhereABrowserExists()
     {
         var chart = Plotly.NET.CSharp.Chart.Line<double, double, string>(new[] { 1.0, 2, 3 }, new[] { 2.0, 4, 8 }, Name: "doubling");
         var files = FigureExport.Save(chart, folder.Path, "test-figure", 400, 300);
@@ -32,7 +32,7 @@ public sealed class FigureExportTests : IDisposable
     [InlineData("")]
     [InlineData("has space")]
     [InlineData("a/b")]
-    public void Figure_ids_must_be_plain_file_names(string id)
+    public void FigureIdsMustBePlainFileNames(string id)
     {
         var chart = Plotly.NET.CSharp.Chart.Line<double, double, string>(new[] { 1.0 }, new[] { 1.0 });
         Assert.Throws<ArgumentException>(() => FigureExport.Save(chart, folder.Path, id));

@@ -6,8 +6,8 @@ namespace Granularity.Tests.Runs;
 
 public sealed class RunStoreTests : IDisposable
 {
-    private readonly DirectoryInfo root = Directory.CreateTempSubdirectory("granularity-runs-");
-    public void Dispose() => root.Delete(recursive: true);
+    private readonly TempFolder root = new("runs");
+    public void Dispose() => root.Dispose();
 
     private sealed record ToyConfig(int Seed, double LearningRate);
     private sealed record ToySummary(double Accuracy);
@@ -25,7 +25,7 @@ public sealed class RunStoreTests : IDisposable
     public void GetOrRunRunsOnceThenServesTheStoredSummary()
     {
         var calls = 0;
-        var store = new RunStore(root.FullName);
+        var store = new RunStore(root.Path);
         var config = new ToyConfig(3, 0.1);
         var first = store.GetOrRun("toy", config, "Core", f => { calls++; return Run(f); });
         var second = store.GetOrRun("toy", config, "Core", f => { calls++; return Run(f); });
@@ -46,7 +46,7 @@ public sealed class RunStoreTests : IDisposable
     [Fact]
     public void TryReadHasNoSideEffects()
     {
-        var store = new RunStore(Path.Combine(root.FullName, "never-made"));
+        var store = new RunStore(Path.Combine(root.Path, "never-made"));
         var lookup = store.TryRead<ToyConfig, ToySummary>("toy", new ToyConfig(1, 0.1), ResultVersion.OfLayer("Core"));
         Assert.Equal(RunState.Missing, lookup.State);
         Assert.False(Directory.Exists(store.Root));
@@ -55,7 +55,7 @@ public sealed class RunStoreTests : IDisposable
     [Fact]
     public void ARunMadeByOtherCodeIsStaleIsNeverServedAndIsReplaced()
     {
-        var store = new RunStore(root.FullName);
+        var store = new RunStore(root.Path);
         var config = new ToyConfig(5, 0.1);
         var made = store.GetOrRun("toy", config, "Core", Run);
         var manifestPath = made.Folder.File(RunFolder.ManifestFile);
@@ -66,10 +66,10 @@ public sealed class RunStoreTests : IDisposable
         Assert.Null(lookup.Summary);
         Assert.Contains("0123456789abcdef", lookup.Reason);
         Assert.Contains(store.List(), r => r.Folder.Path == made.Folder.Path && r.State == RunState.Stale);
-        Assert.Throws<MissingRunsException>(() => store.GetOrRun("toy", config, "Core", Run, RunPolicy.ReadOnly(root.FullName)));
+        Assert.Throws<MissingRunsException>(() => store.GetOrRun("toy", config, "Core", Run, RunPolicy.ReadOnly(root.Path)));
 
         var logged = new List<string>();
-        var rerun = store.GetOrRun("toy", config, "Core", _ => new ToySummary(0.5), new RunPolicy(root.FullName) { Log = logged.Add });
+        var rerun = store.GetOrRun("toy", config, "Core", _ => new ToySummary(0.5), new RunPolicy(root.Path) { Log = logged.Add });
         Assert.False(rerun.FromStore);
         Assert.Equal(0.5, rerun.Summary.Accuracy);
         Assert.Contains(logged, line => line.Contains("stale"));
@@ -80,7 +80,7 @@ public sealed class RunStoreTests : IDisposable
     [Fact]
     public void PruneDeletesStaleRunsAndKeepsFreshOnes()
     {
-        var store = new RunStore(root.FullName);
+        var store = new RunStore(root.Path);
         var fresh = store.GetOrRun("toy", new ToyConfig(1, 0.1), "Core", Run);
         var stale = store.GetOrRun("toy", new ToyConfig(2, 0.1), "Core", Run);
         JsonFiles.Write(stale.Folder.File(RunFolder.ManifestFile), stale.Folder.ReadManifest() with { ResultVersion = "stale" });
@@ -93,18 +93,18 @@ public sealed class RunStoreTests : IDisposable
     [Fact]
     public void TheRunsCommandListsStaleRunsAndPrunesThem()
     {
-        var store = new RunStore(root.FullName);
+        var store = new RunStore(root.Path);
         var fresh = store.GetOrRun("toy", new ToyConfig(1, 0.1), "Core", Run);
         var stale = store.GetOrRun("toy", new ToyConfig(2, 0.1), "Core", Run);
         JsonFiles.Write(stale.Folder.File(RunFolder.ManifestFile), stale.Folder.ReadManifest() with { ResultVersion = "older-code" });
 
-        var (code, output, _) = Cli.CliRunner.Run("runs", "list", "--runs", root.FullName);
+        var (code, output, _) = Cli.CliRunner.Run("runs", "list", "--runs", root.Path);
         Assert.Equal(0, code);
         Assert.Matches(@"stale\s+toy", output);
         Assert.Matches(@"fresh\s+toy", output);
         Assert.Contains("older-code", output);
 
-        (code, output, _) = Cli.CliRunner.Run("runs", "prune", "--runs", root.FullName);
+        (code, output, _) = Cli.CliRunner.Run("runs", "prune", "--runs", root.Path);
         Assert.Equal(0, code);
         Assert.Contains("1 run folder(s) deleted", output);
         Assert.False(Directory.Exists(stale.Folder.Path));
@@ -114,7 +114,7 @@ public sealed class RunStoreTests : IDisposable
     [Fact]
     public void ARunKilledBeforeItsSummaryIsIncompleteAndResumes()
     {
-        var store = new RunStore(root.FullName);
+        var store = new RunStore(root.Path);
         var config = new ToyConfig(1, 0.1);
         Assert.Throws<InvalidOperationException>(() =>
             store.GetOrRun<ToyConfig, ToySummary>("toy", config, "Core", f =>
@@ -131,7 +131,7 @@ public sealed class RunStoreTests : IDisposable
     [Fact]
     public void AFolderOfAnotherFormatIsReportedAndNotOverwritten()
     {
-        var store = new RunStore(root.FullName);
+        var store = new RunStore(root.Path);
         var config = new ToyConfig(2, 0.1);
         var folder = store.Open("toy", config, ResultVersion.OfLayer("Core"), Layers.Closure("Core"));
         var manifestPath = folder.File(RunFolder.ManifestFile);
@@ -177,10 +177,9 @@ public sealed class ResultVersionTests
     [Fact]
     public void ARunOfAnEditedLayerIsStaleInTheStore()
     {
-        var root = Directory.CreateTempSubdirectory("granularity-version-");
-        try
+        using var root = new TempFolder("version");
         {
-            var store = new RunStore(root.FullName);
+            var store = new RunStore(root.Path);
             var config = new { Seed = 1 };
             store.GetOrRun("toy", config, "Theory", _ => new { Done = true });
             var sources = ResultVersion.Sources;
@@ -189,7 +188,6 @@ public sealed class ResultVersionTests
             Assert.Equal(RunState.Stale, store.TryRead<object, object>("toy", config, versionAfterEdit).State);
             Assert.Equal(RunState.Fresh, store.TryRead<object, object>("toy", config, ResultVersion.OfLayer("Theory")).State);
         }
-        finally { root.Delete(recursive: true); }
     }
 
     [Fact]

@@ -32,6 +32,7 @@ public sealed class TrainingSweepTests(ITestOutputHelper output)
     }
 
     [SlurmFact]
+    [Trait("Category", "Slurm")]
     public void ASlurmSweepThroughSbatchLandsInRunFolders()
     {
         var root = TrainingFixtures.TemporaryRoot();
