@@ -141,13 +141,14 @@ public sealed class HierarchicalMultiViewData : IDisposable
         var roles = BaseRoles.index_select(0, order.flatten()).view(count, config.Patches);
         roles = where(roles.eq((long)PatchRole.Common).logical_and(isHard.unsqueeze(1)), tensor((long)PatchRole.Noise), roles);
 
-        var strength = (float)config.FeatureStrength;
-        var commonWeight = roles.eq((long)PatchRole.Common).to(ScalarType.Float32).mul(strength).unsqueeze(2);   // [B, P, 1]
-        var fineWeight = roles.eq((long)PatchRole.Fine).to(ScalarType.Float32).mul(strength).unsqueeze(2);
-        var commonFeature = Features.index_select(0, coarse).unsqueeze(1);                                        // [B, 1, d]
-        var fineFeature = Features.index_select(0, fine.add(2)).unsqueeze(1);
+        // Noise everywhere, then each carrying patch gets its feature added in place: one pass over [B, P, d] for the
+        // noise and one row update per carrying patch (no [B, P, d] temporaries).
         var noise = randn(new long[] { count, config.Patches, config.Dimension }, generator: generator);
-        var inputs = noise.mul((float)config.NoiseStd).add_(commonWeight.mul(commonFeature)).add_(fineWeight.mul(fineFeature));
+        var inputs = noise.mul_((float)config.NoiseStd);
+        var featureRow = where(roles.eq((long)PatchRole.Common), coarse.unsqueeze(1), fine.add(2).unsqueeze(1));   // [B, P]
+        var carrying = roles.ne((long)PatchRole.Noise).flatten().nonzero().flatten();
+        inputs.view(count * config.Patches, config.Dimension)
+            .index_add_(0, carrying, Features.index_select(0, featureRow.flatten().index_select(0, carrying)), alpha: config.FeatureStrength);
         return new MultiViewBatch(inputs, fine, coarse, isHard, roles).MoveToOuterDisposeScope();
     }
 
