@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Debian packages the tests and figure export use: Chromium (PNG/SVG figures). Idempotent; needs root or sudo.
+# Debian packages the tests and figure export use: Chromium (PNG/SVG figures); OpenBLAS (the theory step's
+# matrix products, Granularity.Theory.Sgemm, and the PyTorch benchmark peers). Idempotent; needs root or sudo.
 set -euo pipefail
-packages=(chromium)
+packages=(chromium libopenblas0-pthread)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

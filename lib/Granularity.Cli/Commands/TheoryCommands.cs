@@ -10,7 +10,7 @@ namespace Granularity.Cli.Commands;
 internal static class TheoryOptions
 {
     public const string ConfigUsage = """
-          --paper          start from TheoryConfig.Paper() (d=1000, k=16, 1000 steps) instead of Quick() (d=200, k=6, 600 steps)
+          --paper          start from TheoryConfig.Full() (d=1000, k=16, 1000 steps) instead of Quick() (d=200, k=6, 600 steps)
           --d N            dimension d                      --k N          subclasses per superclass
           --noise X        noise standard deviation σ       --hard-share X share of hard samples in training, in [0, 1]
           --patches N      patches P                        --steps N      SGD steps
@@ -23,7 +23,7 @@ internal static class TheoryOptions
 
     public static TheoryConfig Read(CliArguments arguments)
     {
-        var config = arguments.Flag("paper") ? TheoryConfig.Paper() : TheoryConfig.Quick();
+        var config = arguments.Flag("paper") ? TheoryConfig.Full() : TheoryConfig.Quick();
         config = config with
         {
             Dimension = arguments.Int("d", config.Dimension),
@@ -117,11 +117,13 @@ public sealed class TheoryBenchCommand : ICliCommand
     public string Name => "theory bench";
     public string Summary => "benchmark theory SGD steps/s (Quick and Paper configs), live tensors over 1,000 steps, peak memory";
     public string Usage => """
-        usage: granularity theory bench [--steps N] [--repeats N] [--live-steps N] [--only quick|paper] [--threads N]
+        usage: granularity theory bench [--steps N] [--repeats N] [--live-steps N] [--only quick|paper|d4000] [--threads N] [--python PATH]
           --steps N        steps per timed repeat (default 200)
           --repeats N      interleaved repeats of the vectorised step and the per-patch-loop peer (default 3)
           --live-steps N   steps over which the live tensor count must stay flat (default 1000)
-          --only C         benchmark only the quick or only the paper configuration
+          --only C         benchmark only the quick, the paper (d=1000) or the d=4000 configuration
+          --python PATH    interpreter for the PyTorch peer eng/bench/theory_step_torch.py, run between our repeats
+                           (default /usr/bin/python3, Debian's python3-torch; 'none' skips it)
           --threads N      torch intra-op threads while training (default 1, as in runs)
         """;
 
@@ -131,30 +133,56 @@ public sealed class TheoryBenchCommand : ICliCommand
         var repeats = arguments.Int("repeats", 3, min: 1);
         var liveSteps = arguments.Int("live-steps", 1000, min: 1);
         var only = arguments.String("only");
-        if (only is not null and not "quick" and not "paper") throw new CliUsageException($"--only must be 'quick' or 'paper', got '{only}'");
+        if (only is not null and not "quick" and not "paper" and not "d4000") throw new CliUsageException($"--only must be 'quick', 'paper' or 'd4000', got '{only}'");
+        var python = arguments.String("python", "/usr/bin/python3");
+        var script = Path.Combine(ProjectPaths.RepositoryRoot, "eng", "bench", "theory_step_torch.py");
+        var peer = python != "none" && File.Exists(python) && File.Exists(script);
         TheoryExperiment.Threads = arguments.Int("threads", TheoryExperiment.Threads, min: 1, max: 256);
         arguments.RejectUnknown();
         TorchRuntime.EnsureNativesLoaded();
-        Console.WriteLine($"theory bench on {TorchRuntime.Device.type.ToString().ToLowerInvariant()}, {Environment.ProcessorCount} logical CPUs, training with {TheoryExperiment.Threads} torch thread(s), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        Console.WriteLine($"theory bench on {TorchRuntime.Device.type.ToString().ToLowerInvariant()}, {Environment.ProcessorCount} logical CPUs, training with {TheoryExperiment.Threads} torch thread(s), products via {Sgemm.Backend}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; PyTorch peer: {(peer ? python : "none")}");
         var configs = new List<(string Name, TheoryConfig Config)>();
         if (only is null or "quick") configs.Add(("Quick", TheoryConfig.Quick()));
-        if (only is null or "paper") configs.Add(("Paper", TheoryConfig.Paper()));
+        if (only is null or "paper") configs.Add(("Paper", TheoryConfig.Full()));
+        if (only is null or "d4000") configs.Add(("d=4000", TheoryConfig.Full() with { Dimension = 4000 }));
         var leaked = false;
         foreach (var (name, config) in configs)
         {
-            var result = TheoryBenchmark.Run(config, steps, repeats, liveSteps, progress: line => Console.WriteLine("  " + line));
+            var peerSteps = Math.Max(20, steps * 1000 / config.Dimension);
+            var peerBlas = "";
+            Func<double>? externalPeer = peer ? () => PyTorchPeer(python, script, config, peerSteps, TheoryExperiment.Threads, out peerBlas) : null;
+            var result = TheoryBenchmark.Run(config, steps, repeats, liveSteps, progress: line => Console.WriteLine("  " + line), externalPeer);
             leaked |= result.LiveTensorsAfter != result.LiveTensorsBefore;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
                 {name} ({result.Config}, batch {config.BatchSize}, P={config.Patches}, m={config.NeuronsPerOutput}):
                   vectorised step       median {result.MedianVectorised,7:0.0} steps/s  (repeats: {string.Join(", ", result.VectorisedStepsPerSecond.Select(v => v.ToString("0", CultureInfo.InvariantCulture)))})
                   per-patch-loop peer   median {result.MedianPerPatchLoop,7:0.0} steps/s  (repeats: {string.Join(", ", result.PerPatchLoopStepsPerSecond.Select(v => v.ToString("0", CultureInfo.InvariantCulture)))})
                   ratio vectorised/peer {result.MedianRatio:0.00}×
+                  PyTorch peer          median {result.MedianExternalPeer,7:0.0} steps/s  (repeats: {string.Join(", ", result.ExternalPeerStepsPerSecond.Select(v => v.ToString("0.0", CultureInfo.InvariantCulture)))}; BLAS {peerBlas})
+                  step time ours/PyTorch {result.MedianExternalPeer / result.MedianVectorised:0.00}×
                   live tensors          {result.LiveTensorsBefore} before, {result.LiveTensorsAfter} after {result.LiveTensorSteps} more steps
                   peak working set      {result.PeakWorkingSetBytes / 1048576.0:0} MiB (process, cumulative)
                 """));
         }
         if (leaked) Console.WriteLine("LEAK: the live tensor count grew across steps");
         return leaked ? 1 : 0;
+    }
+
+    /// <summary>Runs the PyTorch peer once (its own warm-up excluded from its timing); returns its steps per second.</summary>
+    private static double PyTorchPeer(string python, string script, TheoryConfig config, int steps, int threads, out string blas)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new object[] { script, config.Dimension, config.SubclassesPerSuperclass, steps, 10, threads, config.Patches, config.NeuronsPerOutput, config.BatchSize })
+            start.ArgumentList.Add(Convert.ToString(argument, CultureInfo.InvariantCulture)!);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("steps_per_second=", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"the PyTorch peer {script} failed (exit {process.ExitCode}): {error.Trim()}");
+        var fields = line.Split(' ').Select(f => f.Split('=')).ToDictionary(f => f[0], f => f[1]);
+        blas = fields.GetValueOrDefault("blas", "?");
+        return double.Parse(fields["steps_per_second"], CultureInfo.InvariantCulture);
     }
 }
 
@@ -196,9 +224,51 @@ public sealed class TheoryFiguresCommand : ICliCommand
             var files = Granularity.Plots.FigureExport.Save(build(), output, id);
             Console.WriteLine($"{id}: {files.Html}{(files.Png is null ? "" : ", .png, .svg")}");
         }
+        var study = TheoryStudy.Run(full ? TheoryStudyConfig.Full() : TheoryStudyConfig.Quick(), runsRoot);
+        var studyCharts = new (string Id, Func<Plotly.NET.GenericChart> Build)[]
+        {
+            ("theory-scaling", () => Granularity.Plots.TheoryStudyCharts.Scaling(study)),
+            ("theory-length", () => Granularity.Plots.TheoryStudyCharts.Length(study)),
+            ("theory-capacity", () => Granularity.Plots.TheoryStudyCharts.Capacity(study)),
+            ("theory-samples", () => Granularity.Plots.TheoryStudyCharts.Samples(study)),
+        };
+        foreach (var (id, build) in studyCharts)
+        {
+            var files = Granularity.Plots.FigureExport.Save(build(), output, id);
+            Console.WriteLine($"{id}: {files.Html}{(files.Png is null ? "" : ", .png, .svg")}");
+        }
         Console.WriteLine();
-        foreach (var check in Granularity.Plots.TheoryCharts.ClaimChecks(runs, sweep))
-            Console.WriteLine($"[{(check.Holds ? "holds" : "FAILS")}] {check.Claim}\n    paper: {check.Paper}\n    ours:  {check.Ours}   (expected {check.Expected})");
+        Console.WriteLine(ClaimTable.ToText(TheoryStudy.Claims(study)));
+        return 0;
+    }
+}
+
+/// <summary>`granularity theory study`: the theorems' own regime (scaling with d, length, capacity, sample size) and its claims.</summary>
+public sealed class TheoryStudyCommand : ICliCommand
+{
+    public string Name => "theory study";
+    public string Summary => "run the theory study (transfers, joint d/k scaling, length, capacity, sample size) and print its claims";
+    public string Usage => """
+        usage: granularity theory study [--quick | --full] [--runs FOLDER]
+          --quick          TheoryStudyConfig.Quick(): d ∈ {100, 200, 400}, 3 seeds (default; about a minute)
+          --full           TheoryStudyConfig.Full(): d ∈ {250 … 4000}, 5 seeds, 64× length
+          --runs FOLDER    run folders root (default GRANULARITY_RUNS or artifacts/runs)
+        """;
+
+    public int Run(CliArguments arguments)
+    {
+        var full = arguments.Flag("full");
+        var quick = arguments.Flag("quick");
+        if (full && quick) throw new CliUsageException("choose one of --quick and --full");
+        var runsRoot = arguments.String("runs");
+        arguments.RejectUnknown();
+        TorchRuntime.EnsureNativesLoaded();
+        var config = full ? TheoryStudyConfig.Full() : TheoryStudyConfig.Quick();
+        Console.WriteLine($"theory study '{config.Name}': {config.Configs.Count} runs, products via {Sgemm.Backend}");
+        var result = TheoryStudy.Run(config, runsRoot, line => Console.WriteLine("  " + line));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"study done in {result.Seconds:0.0} s"));
+        Console.WriteLine();
+        Console.WriteLine(ClaimTable.ToText(TheoryStudy.Claims(result)));
         return 0;
     }
 }

@@ -178,7 +178,7 @@ public sealed class HierarchicalMultiViewData : IDisposable
     }
 
     /// <summary>The independent random streams of one seed.</summary>
-    internal enum SeedStream { Features = 1, Training = 2, EasyTest = 3, HardTest = 4, HeadTraining = 5, CoarseInit = 6, FineInit = 7 }
+    internal enum SeedStream { Features = 1, Training = 2, EasyTest = 3, HardTest = 4, HeadTraining = 5, CoarseInit = 6, FineInit = 7, Transfer = 8, FinalEasyTest = 9, FinalHardTest = 10 }
 
     /// <summary>A CPU generator for one stream of one seed (streams never share state, so adding a stream changes no other).</summary>
     internal static Generator NewGenerator(int seed, SeedStream stream) =>

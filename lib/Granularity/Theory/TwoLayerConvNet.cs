@@ -33,7 +33,7 @@ public sealed class TwoLayerConvNet : nn.Module<Tensor, Tensor>
 
     /// <summary>A network with the outputs <paramref name="granularity"/> needs and the sizes and init of <paramref name="config"/>.</summary>
     public static TwoLayerConvNet For(TheoryConfig config, LabelGranularity granularity, Generator generator, Device? device = null) =>
-        new(config.OutputsFor(granularity), config.NeuronsPerOutput, config.Dimension, config.InitStd, generator, device);
+        new(config.OutputsFor(granularity), config.NeuronsFor(granularity), config.Dimension, config.InitStd, generator, device);
 
     public int Outputs { get; }
     public int NeuronsPerOutput { get; }

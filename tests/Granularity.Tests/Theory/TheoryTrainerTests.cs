@@ -56,7 +56,7 @@ public sealed class TheoryTrainerTests
             trainer.Step();
             if (i % 50 == 0) { trainer.Evaluate(LabelGranularity.Coarse); trainer.Alignment(LabelGranularity.Fine); }
         }
-        trainer.RefitCoarseHead(LabelGranularity.Fine, iterations: 20);
+        TheoryTransferTraining.Evaluate(trainer);
         Assert.Equal(before, TheoryBenchmark.LiveTensors);
     }
 
