@@ -38,6 +38,8 @@ public static class TheoryTransferTraining
     /// <summary>Errors of the trainer's coarse model (and, when both models were trained, of the three transfers of its fine model).</summary>
     public static (TestErrors Coarse, TheoryTransfer? Transfer) Evaluate(TheoryTrainer trainer)
     {
+        // Every tensor of the transfers (target set, heads, the fine-tuned copy, gradients) belongs to this scope.
+        using var scope = NewDisposeScope();
         var config = trainer.Config;
         var coarseNet = trainer.Coarse.Net;
         if (config.Models == TheoryModels.CoarseOnly)
@@ -92,11 +94,9 @@ public static class TheoryTransferTraining
     private static MultiViewBatch NewTargetSet(TheoryTrainer trainer)
     {
         using var generator = HierarchicalMultiViewData.NewGenerator(trainer.Config.Seed, HierarchicalMultiViewData.SeedStream.Transfer);
-        using var scope = NewDisposeScope();
         var easy = trainer.Data.Sample(trainer.Config.TransferSamples, hardShare: 0, generator);
-        var batch = trainer.Device.type == DeviceType.CPU ? easy
+        return trainer.Device.type == DeviceType.CPU ? easy
             : new MultiViewBatch(easy.Inputs.to(trainer.Device), easy.FineLabels.to(trainer.Device), easy.CoarseLabels.to(trainer.Device), easy.IsHard.to(trainer.Device), easy.PatchRoles.to(trainer.Device));
-        return batch.DetachFromDisposeScope();
     }
 
     private static TwoLayerConvNet Copy(TwoLayerConvNet net, Device device)
@@ -123,7 +123,7 @@ public static class TheoryTransferTraining
                 if (order is null || position + size > target.Count)
                 {
                     order?.Dispose();
-                    order = randperm(target.Count, generator: generator).to(device).DetachFromDisposeScope();
+                    order = randperm(target.Count, generator: generator).to(device);
                     position = 0;
                 }
                 using (var scope = NewDisposeScope())
@@ -156,14 +156,12 @@ public static class TheoryTransferTraining
         public CoarseHead(TwoLayerConvNet net, Tensor targetInputs, Device device)
         {
             using var noGrad = no_grad();
-            using var scope = NewDisposeScope();
             var features = Pooled(net, targetInputs);
-            mean = features.mean(new long[] { 0 }, keepdim: true).MoveToOuterDisposeScope();
-            scale = features.std(0, keepdim: true).clamp_min(1e-6).MoveToOuterDisposeScope();
-            FrozenFeatures = features.sub(mean).div(scale).MoveToOuterDisposeScope();
-            weight = new Parameter(zeros(new long[] { features.shape[1], 2 }, device: device).MoveToOuterDisposeScope());
-            bias = new Parameter(zeros(new long[] { 2 }, device: device).MoveToOuterDisposeScope());
-            foreach (var tensor in new[] { mean, scale, FrozenFeatures, weight, bias }) tensor.DetachFromDisposeScope();
+            mean = features.mean(new long[] { 0 }, keepdim: true);
+            scale = features.std(0, keepdim: true).clamp_min(1e-6);
+            FrozenFeatures = features.sub(mean).div(scale);
+            weight = new Parameter(zeros(new long[] { features.shape[1], 2 }, device: device));
+            bias = new Parameter(zeros(new long[] { 2 }, device: device));
         }
 
         /// <summary>The standardised features of the target set under the pretrained (frozen) first layer.</summary>

@@ -50,6 +50,9 @@ public sealed class TheoryTrainerTests
         using var trainer = new TheoryTrainer(Small(), torch.CPU);
         for (int i = 0; i < 5; i++) trainer.Step();
         trainer.Evaluate(LabelGranularity.Fine);
+        TheoryTransferTraining.Evaluate(trainer);        // first use of the transfer path outside the counted window
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         var before = TheoryBenchmark.LiveTensors;
         for (int i = 0; i < 300; i++)
         {
@@ -57,6 +60,8 @@ public sealed class TheoryTrainerTests
             if (i % 50 == 0) { trainer.Evaluate(LabelGranularity.Coarse); trainer.Alignment(LabelGranularity.Fine); }
         }
         TheoryTransferTraining.Evaluate(trainer);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         Assert.Equal(before, TheoryBenchmark.LiveTensors);
     }
 
