@@ -16,6 +16,7 @@ public sealed record TheoryStudyConfig(
     IReadOnlyList<int> Dimensions,            // scaling axis; k = ⌊d^0.4⌋ and k = ⌈ln d⌉ at each
     IReadOnlyList<int> LengthMultiples,       // coarse model alone for these multiples of Base.Steps
     IReadOnlyList<int> SamplesPerSubclass)    // finite training sets of n·2k samples, for both models alike
+    : IExperimentConfig<TheoryStudyConfig>
 {
     /// <summary>Quick (about a minute): d ∈ {100, 200, 400}, 3 seeds, length 1–16×, n ∈ {2, 10, 50}.</summary>
     public static TheoryStudyConfig Quick() => new(
@@ -99,8 +100,17 @@ public sealed record TheoryStudyResult(
     int Runs);
 
 /// <summary>Runs the study and states its claims, each with its verdict rule fixed here before any run.</summary>
-public static class TheoryStudy
+public sealed class TheoryStudy : IExperiment<TheoryStudyConfig, TheoryStudyResult>
 {
+    private TheoryStudy() { }
+
+    /// <summary>The study's runs live in the theory experiment's folder of the run store (each run is one <see cref="TheoryConfig"/>).</summary>
+    public static string Name => TheoryExperiment.ExperimentName;
+
+    /// <summary>Train-or-read under <paramref name="policy"/>; a read-only policy trains nothing and names missing runs.</summary>
+    public static TheoryStudyResult Run(TheoryStudyConfig config, RunPolicy policy) =>
+        policy.Reuse == RunReuse.ReadOnly ? Load(config, policy.RunsRoot) : Run(config, policy.RunsRoot, policy.Log);
+
     /// <summary>Trains (or reads) every run of the study, one at a time, and assembles the result.</summary>
     public static TheoryStudyResult Run(TheoryStudyConfig config, string? runsRoot = null, Action<string>? progress = null)
     {
@@ -121,11 +131,13 @@ public static class TheoryStudy
     {
         var runs = new Dictionary<TheoryConfig, TheoryRun>();
         var missing = new List<string>();
+        var store = new RunStore(runsRoot);
+        var version = ResultVersion.OfLayer("Theory");
         foreach (var runConfig in config.Configs)
         {
-            var path = Path.Combine(runsRoot, TheoryExperiment.ExperimentName, RunCache.Key(TheoryExperiment.ExperimentName, runConfig));
-            if (File.Exists(Path.Combine(path, RunFolder.SummaryFile))) runs[runConfig] = TheoryExperiment.Load(path);
-            else missing.Add($"theory {Describe(runConfig)} → {path}");
+            var lookup = store.TryRead<TheoryConfig, TheorySummary>(TheoryExperiment.ExperimentName, runConfig, version);
+            if (lookup.IsFresh) runs[runConfig] = new TheoryRun(lookup.Folder, runConfig, lookup.Summary!, true);
+            else missing.Add($"theory {Describe(runConfig)}: {lookup.Reason}");
         }
         if (missing.Count > 0)
             throw new MissingRunsException($"theory study '{config.Name}' ({runs.Count} of {config.Configs.Count} runs found)", missing,

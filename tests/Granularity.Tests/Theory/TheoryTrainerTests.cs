@@ -53,7 +53,7 @@ public sealed class TheoryTrainerTests
         TheoryTransferTraining.Evaluate(trainer);        // first use of the transfer path outside the counted window
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        var before = TheoryBenchmark.LiveTensors;
+        var before = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
         for (int i = 0; i < 300; i++)
         {
             trainer.Step();
@@ -62,7 +62,7 @@ public sealed class TheoryTrainerTests
         TheoryTransferTraining.Evaluate(trainer);
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        Assert.Equal(before, TheoryBenchmark.LiveTensors);
+        Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount);
     }
 
     [Fact]
@@ -71,9 +71,9 @@ public sealed class TheoryTrainerTests
         using var threads = TheoryExperiment.WithThreads(1);
         using var trainer = new TheoryTrainer(Small() with { TrainingSetSize = 100, BatchSize = 32 }, torch.CPU);
         trainer.Step();                                  // draws the first epoch's order, which the trainer keeps
-        var before = TheoryBenchmark.LiveTensors;
+        var before = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
         for (int i = 0; i < 40; i++) trainer.Step();   // 13 more epochs of 3 batches
-        Assert.Equal(before, TheoryBenchmark.LiveTensors);
+        Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount);
         var evaluation = trainer.Evaluate(LabelGranularity.Fine);
         Assert.True(evaluation.EasyAccuracy > 0.8);
         Assert.NotNull(evaluation.SubclassEasyAccuracy);
