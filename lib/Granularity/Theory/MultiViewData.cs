@@ -143,8 +143,7 @@ public sealed class HierarchicalMultiViewData : IDisposable
 
         // Noise everywhere, then each carrying patch gets its feature added in place: one pass over [B, P, d] for the
         // noise and one row update per carrying patch (no [B, P, d] temporaries).
-        var noise = randn(new long[] { count, config.Patches, config.Dimension }, generator: generator);
-        var inputs = noise.mul_((float)config.NoiseStd);
+        var inputs = empty(new long[] { count, config.Patches, config.Dimension }).normal_(0, config.NoiseStd, generator);
         var featureRow = where(roles.eq((long)PatchRole.Common), coarse.unsqueeze(1), fine.add(2).unsqueeze(1));   // [B, P]
         var carrying = roles.ne((long)PatchRole.Noise).flatten().nonzero().flatten();
         inputs.view(count * config.Patches, config.Dimension)
