@@ -69,6 +69,10 @@ public static class FigureCatalog
         new("theory-accuracy", "01", "theory-accuracy", "Easy/hard accuracy, coarse vs fine", c => TheoryCharts.Accuracy(TheoryRuns(c, SweepAxis.Seed)), 900, 480),
         new("theory-hard-vs-k", "01", "theory-accuracy", "Hard-sample accuracy vs k (rarer fine features)", c => TheoryCharts.HardAccuracyVsK(TheoryRuns(c, SweepAxis.Subclasses)), 900, 480),
         new("theory-sweeps", "01", "ours", "Hard-sample accuracy vs noise, dimension and hard share in training", c => TheoryCharts.Sweeps(AllTheoryRuns(c), c.Theory), 1300, 440),
+        new("theory-scaling", "01", "ours", "Hard-sample error vs d with k scaled with d: coarse vs the fine model's transfers, chance drawn", c => TheoryStudyCharts.Scaling(TheoryStudyResult(c)), 1000, 520),
+        new("theory-length", "01", "ours", "Coarse model trained 1×–64× longer: hard error and fine-feature alignment vs steps", c => TheoryStudyCharts.Length(TheoryStudyResult(c)), 1150, 460),
+        new("theory-capacity", "01", "ours", "Width-matched coarse model (m·k filters per output) vs the standard one and the fine transfer", c => TheoryStudyCharts.Capacity(TheoryStudyResult(c)), 900, 480),
+        new("theory-samples", "01", "ours", "Finite training sets: hard error vs samples per subclass, coarse vs fine", c => TheoryStudyCharts.Samples(TheoryStudyResult(c)), 1000, 500),
         // 02 · hierarchies (paper figure hierarchy), from the committed artifacts
         new("hierarchy-inat2021-levels", "02", "hierarchy", "iNat2021: classes per level", c => HierarchyCharts.ClassesPerLevel("iNat2021: classes per level", Inat(c).Summaries(CutKind.Depth).Take(8).ToList())),
         new("hierarchy-imagenet-levels", "02", "hierarchy", "ImageNet: classes n steps up from each class", ImageNetLevels),
@@ -163,6 +167,9 @@ public static class FigureCatalog
                 [$"eng/granularity theory sweep --{(context.Full ? "full" : "quick")}{RunsOption(context)}"]);
         return (IReadOnlyList<TheoryRun>)runs;
     });
+
+    private static TheoryStudyResult TheoryStudyResult(FigureContext context) => context.Memo("theory-study", () =>
+        TheoryStudy.Load(context.Full ? TheoryStudyConfig.Full() : TheoryStudyConfig.Quick(), context.RunsRoot));
 
     private static IReadOnlyList<TheoryRun> TheoryRuns(FigureContext context, SweepAxis axis) =>
         Granularity.Theory.TheorySweep.Along(AllTheoryRuns(context), context.Theory.Base, axis);
