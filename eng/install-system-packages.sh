@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Debian packages the tests and figure export use: Chromium (PNG/SVG figures). Idempotent; needs root or sudo.
+# Debian packages the tests and figure export use: Chromium (PNG/SVG/PDF figures), Python's nbclient and nbformat
+# (notebooks executed through Jupyter's own machinery, nbformat validation). Idempotent; needs root or sudo.
 set -euo pipefail
-packages=(chromium)
+packages=(chromium python3-nbclient python3-nbformat)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -10,8 +10,9 @@ public sealed class NotebooksRunCommand : ICliCommand
     public string Name => "notebooks run";
     public string Summary => "execute notebooks headless (Quick by default) into artifacts/notebooks";
     public string Usage => """
-        usage: granularity notebooks run [--full] [--only PREFIX[,PREFIX…]] [--out FOLDER] [--timeout-min N]
+        usage: granularity notebooks run [--full] [--only PREFIX[,PREFIX…]] [--out FOLDER] [--timeout-min N] [--client jupyter|repl]
           --full          run the paper-scale configuration (GRANULARITY_MODE=full); Quick is the default
+          --client        jupyter (default: nbclient with the .NET Interactive Jupyter kernel) or repl (dotnet-repl, no Python)
           --only          run only notebooks whose file name starts with one of these prefixes (e.g. 01,02)
           --out           where executed copies go (default artifacts/notebooks)
           --timeout-min   per-notebook limit in minutes (default 60 Quick, 600 Full)
@@ -23,6 +24,7 @@ public sealed class NotebooksRunCommand : ICliCommand
         var only = arguments.String("only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var output = arguments.String("out", Path.Combine(ProjectPaths.RepositoryRoot, "artifacts", "notebooks"));
         var timeout = TimeSpan.FromMinutes(arguments.Int("timeout-min", full ? 600 : 60, min: 1));
+        var client = NotebookClients.Parse(arguments.String("client", "jupyter"));
         arguments.RejectUnknown();
 
         var notebooks = NotebookRunner.Notebooks()
@@ -31,8 +33,14 @@ public sealed class NotebooksRunCommand : ICliCommand
         var failed = 0;
         foreach (var notebook in notebooks)
         {
-            Console.WriteLine($"▶ {Path.GetFileName(notebook)} ({(full ? "Full" : "Quick")})");
-            var result = NotebookRunner.Run(notebook, output, full ? RunMode.Full : RunMode.Quick, timeout);
+            Console.WriteLine($"▶ {Path.GetFileName(notebook)} ({(full ? "Full" : "Quick")}, {client})");
+            NotebookExecution result;
+            try { result = NotebookRunner.Run(notebook, output, full ? RunMode.Full : RunMode.Quick, timeout, client); }
+            catch (InvalidOperationException error)
+            {
+                Console.Error.WriteLine(error.Message);
+                return 2;
+            }
             if (result.Succeeded) Console.WriteLine($"  ok in {result.Duration.TotalSeconds:0.0} s → {result.ExecutedCopy}");
             else
             {

@@ -9,7 +9,10 @@ using Xunit.Abstractions;
 
 namespace Granularity.Tests.Foundation;
 
-/// <summary>Every committed notebook, executed headless in Quick mode exactly as `eng/granularity notebooks run` does.</summary>
+/// <summary>
+/// Every committed notebook, executed headless in Quick mode exactly as `eng/granularity notebooks run` does: through
+/// Jupyter (nbclient and the registered .NET Interactive kernel), one client per notebook.
+/// </summary>
 public class NotebookTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Notebooks()
@@ -31,6 +34,28 @@ public class NotebookTests(ITestOutputHelper output)
         var result = NotebookRunner.Run(NotebookPath(notebook), Path.Combine(ProjectPaths.RepositoryRoot, "artifacts", "notebooks"), RunMode.Quick, TimeSpan.FromMinutes(20));
         output.WriteLine($"{notebook}: exit {result.ExitCode}, {result.Duration.TotalSeconds:0.0} s, executed copy {result.ExecutedCopy}");
         Assert.True(result.Succeeded, string.Join("\n", result.Failures.Select(f => f.ToString())) + "\n" + (result.Failures.Count == 0 ? result.Log : ""));
+        AssertChartsRenderOffline(result.ExecutedCopy);
+    }
+
+    /// <summary>No script of the executed notebook loads from the network, and plotly.js is embedded once when it draws charts.</summary>
+    internal static void AssertChartsRenderOffline(string executedNotebook)
+    {
+        var outputs = string.Concat(JsonNode.Parse(File.ReadAllText(executedNotebook))!["cells"]!.AsArray()
+            .SelectMany(c => c!["outputs"]?.AsArray() ?? new JsonArray())
+            .SelectMany(o => (o!["data"] as JsonObject)?.Select(d => d.Value switch
+            {
+                JsonArray lines => string.Concat(lines.Select(l => (string?)l)),
+                var node => node?.ToString() ?? "",
+            }) ?? []));
+        var name = Path.GetFileName(executedNotebook);
+        var remote = Regex.Matches(outputs, @"<script[^>]*\ssrc\s*=\s*[""']?(https?:[^""'\s>]+)", RegexOptions.IgnoreCase).Select(m => m.Groups[1].Value)
+            .Concat(Regex.Matches(outputs, @"paths\s*:\s*\{[^}]*['""](https?:[^'""]+)", RegexOptions.IgnoreCase).Select(m => m.Groups[1].Value))
+            .Concat(Regex.Matches(outputs, @"setAttribute\(\s*['""]src['""]\s*,\s*['""](https?:[^'""]+)", RegexOptions.IgnoreCase).Select(m => m.Groups[1].Value))
+            .Distinct().ToList();
+        Assert.True(remote.Count == 0, $"{name}: outputs load scripts from the network: {string.Join(", ", remote)}");
+        if (!outputs.Contains("Plotly.newPlot", StringComparison.Ordinal)) return;
+        var copies = Regex.Matches(outputs, Regex.Escape(InlineCharts.LibraryMarker)).Count;
+        Assert.True(copies == 1, $"{name}: draws charts but embeds plotly.js {copies} times (expected once)");
     }
 
     [Theory]
@@ -74,15 +99,17 @@ public class NotebookTests(ITestOutputHelper output)
         Assert.Equal(pinned["TorchSharp-cpu"], PackageVersions.TorchSharp);
     }
 
-    [Fact]
-    public void A_failing_cell_is_reported_with_notebook_cell_and_error()
+    [Theory]
+    [InlineData(NotebookClient.Jupyter)]
+    [InlineData(NotebookClient.Repl)]
+    public void A_failing_cell_is_reported_with_notebook_cell_and_error(NotebookClient client)
     {
         var folder = Directory.CreateTempSubdirectory("granularity-nb-");
         try
         {
             var notebook = Path.Combine(folder.FullName, "99-failing.ipynb");
             File.WriteAllText(notebook, NotebookJson("# 99 · failing", "var x = 40;", "x + undefinedVariable", "x + 2"));
-            var result = NotebookRunner.Run(notebook, Path.Combine(folder.FullName, "out"), RunMode.Quick, TimeSpan.FromMinutes(5));
+            var result = NotebookRunner.Run(notebook, Path.Combine(folder.FullName, "out"), RunMode.Quick, TimeSpan.FromMinutes(5), client);
             Assert.False(result.Succeeded);
             var failure = Assert.Single(result.Failures);
             Assert.Equal("99-failing.ipynb", failure.Notebook);
