@@ -10,7 +10,7 @@ public sealed class FineToCoarseCommand : ICliCommand
     public string Summary => "the synthetic fine-to-coarse experiment (notebook 03): every condition over seeds, tables vs paper";
     public string Usage => """
         usage: granularity experiment fine-to-coarse [--full] [--seeds 0,1,2] [--levels leaf,rand_nested,...] [--runs DIR] [--threads N] [--quiet]
-          --full          FineToCoarseConfig.Paper() (5 seeds, every label set, FT/LP/LP-FT); default Quick()
+          --full          FineToCoarseConfig.Full() (5 seeds, every label set, FT/LP/LP-FT); default Quick()
           --seeds LIST    replace the config's seeds
           --levels LIST   replace the config's pretraining label sets (coarse always runs as the baseline)
           --runs DIR      run folders root (default GRANULARITY_RUNS or artifacts/runs)
@@ -20,7 +20,7 @@ public sealed class FineToCoarseCommand : ICliCommand
 
     public int Run(CliArguments arguments)
     {
-        var config = arguments.Flag("full") ? FineToCoarseConfig.Paper() : FineToCoarseConfig.Quick();
+        var config = arguments.Flag("full") ? FineToCoarseConfig.Full() : FineToCoarseConfig.Quick();
         if (arguments.IntList("seeds", min: 0) is { } seeds) config = config with { Seeds = seeds };
         if (arguments.String("levels") is { } levels) config = config with { PretrainingLevels = levels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
         var quiet = arguments.Flag("quiet");

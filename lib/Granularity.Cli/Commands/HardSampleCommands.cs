@@ -31,7 +31,7 @@ public sealed class HardSamplesRunCommand : ICliCommand
         arguments.RejectUnknown();
         TorchRuntime.EnsureNativesLoaded();
         if (threads > 0) torch.set_num_threads(threads);
-        var config = full ? HardSamplesConfig.Paper() : standIn ? HardSamplesConfig.StandIn() : HardSamplesConfig.Quick();
+        var config = full ? HardSamplesConfig.Full() : standIn ? HardSamplesConfig.StandIn() : HardSamplesConfig.Quick();
         HardSamplesResult result;
         try
         {

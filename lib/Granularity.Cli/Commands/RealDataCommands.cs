@@ -55,7 +55,7 @@ public sealed class Inat2021ExperimentCommand : ICliCommand
     public int Run(CliArguments arguments)
     {
         var full = arguments.Flag("full");
-        var config = full ? Inat2021ExperimentConfig.Paper() : Inat2021ExperimentConfig.Quick();
+        var config = full ? Inat2021ExperimentConfig.Full() : Inat2021ExperimentConfig.Quick();
         var seeds = arguments.IntList("seeds", min: 0);
         var embeddings = arguments.String("embeddings");
         bool noClusters = arguments.Flag("no-clusters"), tableOnly = arguments.Flag("table"), sweep = arguments.Flag("sweep"), slurm = arguments.Flag("slurm");
@@ -106,7 +106,7 @@ public sealed class Inat2021EmbeddingsCommand : ICliCommand
 
     public int Run(CliArguments arguments)
     {
-        var config = arguments.Flag("full") ? Inat2021ExperimentConfig.Paper() : Inat2021ExperimentConfig.Quick();
+        var config = arguments.Flag("full") ? Inat2021ExperimentConfig.Full() : Inat2021ExperimentConfig.Quick();
         var file = arguments.String("import");
         var name = arguments.String("name");
         var options = TrainingCli.Options(arguments);
@@ -141,7 +141,7 @@ public sealed class ImageNetExperimentCommand : ICliCommand
     public int Run(CliArguments arguments)
     {
         var full = arguments.Flag("full");
-        var config = full ? ImageNetExperimentConfig.Paper() : ImageNetExperimentConfig.Quick();
+        var config = full ? ImageNetExperimentConfig.Full() : ImageNetExperimentConfig.Quick();
         var levels = arguments.String("levels")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var seeds = arguments.IntList("seeds", min: 0);
         bool tableOnly = arguments.Flag("table"), sweep = arguments.Flag("sweep"), slurm = arguments.Flag("slurm");

@@ -94,7 +94,7 @@ public sealed record FineToCoarseConfig(
         TestSamples: 1000);
 
     /// <summary>Full: 5 seeds, every label set, all three readouts (the paper's FT included), the note's data sizes. About 1.5 h on 2 cores.</summary>
-    public static FineToCoarseConfig Paper() => new(
+    public static FineToCoarseConfig Full() => new(
         Name: "full",
         Seeds: [0, 1, 2, 3, 4],
         PretrainingLevels: ["mid", "leaf", "split4", "split16", "instance", "rand_nested", "rand_full", "kmeans_within", "kmeans_across", "cross", "cross8"],

@@ -97,7 +97,7 @@ public sealed record HardSamplesConfig(
     /// Full (iNat2021, GPU): the inat2021-resnet34 protocol, target = supercategory, compared with genus and species
     /// pretraining at seed 0; the reference is a second baseline (seed 1) that only scores hardness.
     /// </summary>
-    public static HardSamplesConfig Paper() => new(
+    public static HardSamplesConfig Full() => new(
         "inat2021",
         TrainingProtocols.Inat2021ResNet34("supercategory", "supercategory", seed: 1),
         FineLevels: ["genus", "species"],

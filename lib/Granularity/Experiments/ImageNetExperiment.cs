@@ -32,7 +32,7 @@ public sealed record ImageNetExperimentConfig(
         [ImageNetTrainingData.LeafLevel, "imagenet21k-up:2", "imagenet21k-up:4", "imagenet21k-up:7"], [0]);
 
     /// <summary>Full: ViT-B/16 on Google's ImageNet-21k (fall11) → ImageNet-1k (<see cref="TrainingProtocols.ImageNet21kVitB16"/>); levels leaf, 3, 6 and 9 steps up (first hypernym) [ours].</summary>
-    public static ImageNetExperimentConfig Paper() => new(
+    public static ImageNetExperimentConfig Full() => new(
         TrainingProtocols.ImageNet21kVitB16(ImageNetTrainingData.LeafLevel, ImageNetTrainingData.TargetLevel, 0),
         [ImageNetTrainingData.LeafLevel, "imagenet21k-up:3", "imagenet21k-up:6", "imagenet21k-up:9"], [0]);
 
@@ -90,6 +90,32 @@ public static class ImageNetExperiment
             log?.Invoke($"{(result.FromCache ? "reused" : "ran")} {cell.PretrainingLevel} seed {cell.Seed}: ImageNet-1k top-1 {100 * (1 - result.Summary.TargetSplit("val").Top1Error):0.00}%");
         }
         return Table(config, options.RunsRoot);
+    }
+
+    /// <summary>
+    /// What our table shows, in sentences computed from it (the notebook prints this instead of numbers typed into its
+    /// prose): the baseline, the spread between levels, whether finer pretraining ranks higher, and whether the target is
+    /// saturated (then the run checks the pipeline and cannot test the paper's claim).
+    /// </summary>
+    public static string Reading(IReadOnlyList<ImageNetRow> ours, bool standIn)
+    {
+        var baseline = ours.FirstOrDefault(r => r.IsBaseline && !double.IsNaN(r.MedianTop1));
+        var levels = ours.Where(r => !r.IsBaseline && !double.IsNaN(r.MedianTop1)).OrderByDescending(r => r.Classes).ToList();
+        if (baseline is null || levels.Count == 0) return "The baseline or the pretrained cells have not run yet: nothing to read.";
+        var seeds = baseline.Top1.Count;
+        var lines = new List<string>
+        {
+            $"{(standIn ? "Stand-in numbers (generated images, not ImageNet)" : "ImageNet numbers")}, {seeds} seed(s): no pretraining {baseline.MedianTop1:0.0}%; "
+                + string.Join(", ", levels.Select(r => $"{r.PretrainingLevel} ({r.Classes:N0} classes) {r.MedianTop1:0.0}%")) + ".",
+        };
+        var spread = levels.Max(r => r.MedianTop1) - levels.Min(r => r.MedianTop1);
+        var finestFirst = levels.Zip(levels.Skip(1)).All(p => p.First.MedianTop1 >= p.Second.MedianTop1);
+        lines.Add($"The pretraining levels span {spread:0.0} points; {(finestFirst ? "finer levels rank at least as high as coarser ones, the paper's ordering" : "the ranking does not follow granularity")}; "
+            + $"{levels.Count(r => r.MedianTop1 > baseline.MedianTop1)} of {levels.Count} levels beat no pretraining.");
+        if (baseline.MedianTop1 > 95)
+            lines.Add($"No pretraining already reaches {baseline.MedianTop1:0.0}%: the target is nearly saturated, so this run checks the pipeline and does not test the paper's claim (the Full runs do).");
+        if (seeds < 3) lines.Add($"With {seeds} seed(s) there is no interval: differences under a point or two may be seed noise.");
+        return string.Join(Environment.NewLine, lines.Select(l => "- " + l));
     }
 
     /// <summary>The sweep of every cell (for a GPU machine or Slurm).</summary>

@@ -32,7 +32,7 @@ public sealed record Inat2021ExperimentConfig(
         Inat2021TrainingData.ComparisonRanks, "species", true, true, true, "baseline", [0]);
 
     /// <summary>Full: the real train_mini/val with ResNet-34 (<see cref="TrainingProtocols.Inat2021ResNet34"/>), comparison labels at the family count (1,103) [ours].</summary>
-    public static Inat2021ExperimentConfig Paper() => new(
+    public static Inat2021ExperimentConfig Full() => new(
         TrainingProtocols.Inat2021ResNet34("species", Inat2021TrainingData.TargetLevel, 0),
         Inat2021TrainingData.ComparisonRanks, "family", true, true, true, "baseline", [0]);
 
@@ -241,6 +241,50 @@ public static class Inat2021Experiment
             new("one label per image (too fine)", "worse than the baseline", Gain(Row(OnePerImage)), "negative"),
             new("granularity: error vs classes", "U-shaped, gains beyond ~10² classes", taxonomy.Count == 0 ? "not run" : Tag(string.Join(", ", taxonomy.OrderBy(r => r.Classes).Select(r => $"{r.Classes}: {r.MedianError:P1}"))), "minimum at an intermediate or fine level"),
         ];
+    }
+
+    /// <summary>
+    /// What the table shows, in sentences computed from it: the notebook prints this instead of numbers typed into its
+    /// prose, so the reading follows every rerun.
+    /// </summary>
+    public static string Reading(IReadOnlyList<Inat2021Row> table, bool standIn)
+    {
+        var baseline = table.FirstOrDefault(r => r.Kind == Baseline && !double.IsNaN(r.MedianError));
+        if (baseline is null) return "The baseline has not run yet: nothing to read.";
+        var done = table.Where(r => r.Kind != Baseline && !double.IsNaN(r.MedianError)).ToList();
+        var seeds = baseline.Errors.Count;
+        var lines = new List<string>
+        {
+            $"{(standIn ? "Stand-in numbers (generated images in the iNat2021 format, not evidence about iNat2021)" : "iNat2021 numbers")}, {seeds} seed(s): the baseline's target error is {baseline.MedianError:P1}.",
+        };
+        var better = done.Where(r => r.MedianError < baseline.MedianError).ToList();
+        lines.Add(better.Count == done.Count
+            ? $"All {done.Count} pretraining labellings beat the baseline."
+            : $"{better.Count} of {done.Count} pretraining labellings beat the baseline; these do not: {string.Join(", ", done.Except(better).Select(r => $"{r.Labelling} ({r.MedianError:P1})"))}.");
+        var taxonomy = done.Where(r => r.Kind == Taxonomy).ToList();
+        var others = done.Where(r => r.Kind != Taxonomy).ToList();
+        if (taxonomy.Count > 0 && others.Count > 0)
+        {
+            var worstLevel = taxonomy.MaxBy(r => r.MedianError)!;
+            var bestOther = others.MinBy(r => r.MedianError)!;
+            lines.Add(worstLevel.MedianError < bestOther.MedianError
+                ? $"Every taxonomy level ({taxonomy.Min(r => r.MedianError):P1}–{taxonomy.Max(r => r.MedianError):P1}) beats every comparison labelling (the best of them: {bestOther.Labelling}, {bestOther.MedianError:P1}): meaningful, right-sized labels come first."
+                : $"Not every taxonomy level beats the comparison labellings: {bestOther.Labelling} reaches {bestOther.MedianError:P1}, the weakest level ({worstLevel.Labelling}) {worstLevel.MedianError:P1}.");
+        }
+        foreach (var kind in new[] { Random, OnePerImage })
+            if (done.FirstOrDefault(r => r.Kind == kind) is { } row)
+                lines.Add($"{char.ToUpperInvariant(kind[0])}{kind[1..]}: {row.MedianError:P1}, {(row.MedianError > baseline.MedianError ? "worse than the baseline, as the paper reports" : "better than the baseline, unlike the paper (which reports them worse)")}.");
+        var within = done.FirstOrDefault(r => r.Kind == ClustersWithin);
+        var across = done.FirstOrDefault(r => r.Kind == ClustersAcross);
+        if (within is not null && across is not null)
+        {
+            var gap = across.MedianError - within.MedianError;
+            lines.Add(Math.Abs(gap) < 0.01
+                ? $"Clusters within and across the target differ by {Math.Abs(gap) * 100:0.0} points: no evidence on alignment here."
+                : $"Clusters within the target: {within.MedianError:P1}, across: {across.MedianError:P1} ({(gap > 0 ? "within is better, as the paper reports" : "across is better, unlike the paper")}).");
+        }
+        if (seeds < 3) lines.Add($"With {seeds} seed(s) there is no interval: differences of a few points may be seed noise. Rerun with more seeds before reading anything into them.");
+        return string.Join(Environment.NewLine, lines.Select(l => "- " + l));
     }
 
     internal static Dictionary<string, TrainingRunView> FinishedRuns(string? runsRoot)

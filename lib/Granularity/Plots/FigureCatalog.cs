@@ -37,7 +37,7 @@ public sealed record FigureContext(string RunsRoot, bool Full, TheorySweep? Theo
     public TheorySweep Theory => TheorySweep ?? (Full ? Granularity.Theory.TheorySweep.Full() : Granularity.Theory.TheorySweep.Quick());
 
     /// <summary>The hard-sample study whose runs the notebook-06 figures read (Quick or Full unless given).</summary>
-    public HardSamplesConfig HardSampleStudy => HardSamples ?? (Full ? HardSamplesConfig.Paper() : HardSamplesConfig.Quick());
+    public HardSamplesConfig HardSampleStudy => HardSamples ?? (Full ? HardSamplesConfig.Full() : HardSamplesConfig.Quick());
 
     /// <summary>Computes <paramref name="make"/> once per context; a failure (e.g. missing runs) is remembered and rethrown.</summary>
     public T Memo<T>(string key, Func<T> make)
@@ -103,7 +103,7 @@ public static class FigureCatalog
         new("hierarchy-imagenet-levels", "02", "hierarchy", "ImageNet: classes n steps up from each class", ImageNetLevels),
         new("hierarchy-inat2021-sunburst", "02", "hierarchy", "iNat2021 taxonomy sunburst", c => HierarchyCharts.Sunburst(Inat(c).Tree, c.Full ? 5 : 4, "iNat2021 taxonomy (sector size: species)", visibleDepth: 4), 900, 900),
         new("hierarchy-imagenet1k-sunburst", "02", "hierarchy", "WordNet over ImageNet-1k sunburst", ImageNet1kSunburst, 900, 900),
-        new("hierarchy-alignment", "02", "ours", "Alignment of each label set with the supercategory target", c => HierarchyCharts.AlignmentBars(AlignmentStudy.Run(c.Full ? AlignmentStudyConfig.Paper() : AlignmentStudyConfig.Quick()))),
+        new("hierarchy-alignment", "02", "ours", "Alignment of each label set with the supercategory target", c => HierarchyCharts.AlignmentBars(AlignmentStudy.Run(c.Full ? AlignmentStudyConfig.Full() : AlignmentStudyConfig.Quick()))),
         // 03 · fine-to-coarse on the synthetic set (ours at CPU scale; the paper's conditions 1–3)
         new("synthetic-conditions", "03", "ours", "Hard-image error per pretraining label set and readout, spread over seeds", c => FineToCoarseCharts.Conditions(FineToCoarseResult(c)), 1100, 520),
         new("synthetic-ushape", "03", "iNat", "Hard-image error vs number of pretraining classes (U-shape), baseline line", c => FineToCoarseCharts.UShape(FineToCoarseResult(c)), 950, 520),
@@ -268,9 +268,9 @@ public static class FigureCatalog
 
     private static FineToCoarseResults FineToCoarseResult(FigureContext context) =>
         context.Memo("fine-to-coarse", () =>
-            Traced(context, FineToCoarse.TryLoad(context.Full ? FineToCoarseConfig.Paper() : FineToCoarseConfig.Quick(), context.RunsRoot), r => r.Folder)
+            Traced(context, FineToCoarse.TryLoad(context.Full ? FineToCoarseConfig.Full() : FineToCoarseConfig.Quick(), context.RunsRoot), r => r.Folder)
             ?? throw new MissingRunsException("the fine-to-coarse experiment (notebook 03)",
-                [$"{FineToCoarse.ExperimentName} ({(context.Full ? "Paper" : "Quick")} config)"],
+                [$"{FineToCoarse.ExperimentName} ({(context.Full ? "Full" : "Quick")} config)"],
                 [$"eng/granularity experiment fine-to-coarse{(context.Full ? " --full" : "")}{RunsOption(context)}"]));
 
     private static HardSamplesResult HardSampleResult(FigureContext context) =>
@@ -290,7 +290,7 @@ public static class FigureCatalog
 
     private static IReadOnlyList<Inat2021Row> InatTable(FigureContext context)
     {
-        var config = context.Full ? Inat2021ExperimentConfig.Paper() : Inat2021ExperimentConfig.Quick();
+        var config = context.Full ? Inat2021ExperimentConfig.Full() : Inat2021ExperimentConfig.Quick();
         var table = Inat2021Experiment.Table(config, context.RunsRoot);
         RequireBaselineAndOneMore("iNat", context, table.Select(r => (r.Kind == Inat2021Experiment.Baseline, $"{r.Kind} {r.Labelling}", r.MissingSeeds, r.Errors.Count)).ToList(),
             [$"eng/granularity experiment inat2021{(context.Full ? " --full --slurm" : "")}{RunsOption(context)}"]);
@@ -299,7 +299,7 @@ public static class FigureCatalog
 
     private static IReadOnlyList<ImageNetRow> ImageNetTable(FigureContext context)
     {
-        var config = context.Full ? ImageNetExperimentConfig.Paper() : ImageNetExperimentConfig.Quick();
+        var config = context.Full ? ImageNetExperimentConfig.Full() : ImageNetExperimentConfig.Quick();
         var table = ImageNetExperiment.Table(config, context.RunsRoot);
         RequireBaselineAndOneMore("ImageNet", context, table.Select(r => (r.IsBaseline, r.PretrainingLevel, r.MissingSeeds, r.Top1.Count)).ToList(),
             [$"eng/granularity experiment imagenet{(context.Full ? " --full --slurm" : "")}{RunsOption(context)}"]);

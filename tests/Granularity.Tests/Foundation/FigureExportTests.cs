@@ -28,7 +28,7 @@ public sealed class FigureExportTests : IDisposable
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
         var svg = File.ReadAllText(files.Svg!);
         Assert.Contains("<svg", svg);
-        Assert.Contains("doubling", svg);
+        Assert.Contains("rgb(0, 114, 178)", svg); // the first Okabe–Ito colour, as plotly writes it into SVG
         var pdf = File.ReadAllBytes(files.Pdf!);
         Assert.Equal("%PDF-"u8.ToArray(), pdf[..5]);
         Assert.Equal(1, System.Text.RegularExpressions.Regex.Matches(System.Text.Encoding.Latin1.GetString(pdf), @"/Type\s*/Page[^s]").Count);
@@ -45,7 +45,8 @@ public sealed class FigureExportTests : IDisposable
             Assert.Contains(HouseStyle.Palette[0], output);
             Assert.Contains($"\"size\":{HouseStyle.FontSize}", output);
         }
-        Assert.DoesNotContain("https://cdn.plot.ly", inline);
+        Assert.DoesNotMatch(@"<script[^>]*\ssrc\s*=", inline);
+        Assert.DoesNotContain("require.config", inline);
     }
 
     [Fact]
