@@ -1,3 +1,4 @@
+using Granularity.Experiments;
 using Granularity.Core;
 using Granularity.Notebook;
 using Granularity.Runs;
@@ -46,7 +47,7 @@ internal static class TrainingCli
         var runs = arguments.String("runs");
         var threads = arguments.Int("threads", 0, min: 0, max: 1024);
         if (threads > 0) { TorchRuntime.EnsureNativesLoaded(); torch.set_num_threads(threads); }
-        return TrainingOptions.ForConsole(runs is null ? null : Path.GetFullPath(runs));
+        return TrainingOptions.ForConsole(runs is null ? null : Path.GetFullPath(runs)).WithDatasetsIfUnset(ExperimentDatasets.All);
     }
 
     /// <summary>Writes the config when --write-config is given; returns true when the command should stop there.</summary>
@@ -159,7 +160,7 @@ public sealed class EvaluateCommand : ICliCommand
         var configSeed = header.ConfigType == nameof(TrainingConfig)
             ? JsonFiles_Deserialize<TrainingConfig>(header.ConfigJson).Seed
             : JsonFiles_Deserialize<PretrainingConfig>(header.ConfigJson).Seed;
-        var results = TrainingEngine.Evaluate(Path.GetFullPath(checkpoint), dataset, level, seed >= 0 ? seed : configSeed);
+        var results = TrainingEngine.Evaluate(Path.GetFullPath(checkpoint), dataset, level, seed >= 0 ? seed : configSeed, ExperimentDatasets.All);
         TrainingCli.Print("", results.Select(r => r.Summary));
         return 0;
     }

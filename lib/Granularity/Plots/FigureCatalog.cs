@@ -163,7 +163,7 @@ public static class FigureCatalog
         outputFolder = Path.GetFullPath(outputFolder ?? ".");
         string Link(string path) => Path.GetRelativePath(outputFolder, path).Replace('\\', '/').Replace(" ", "%20");
         var text = new StringBuilder();
-        text.AppendLine($"# Figure gallery ({(context.Full ? "Full" : "Quick")}, runs from {context.RunsRoot}, library {RunCache.LibraryVersion})").AppendLine();
+        text.AppendLine($"# Figure gallery ({(context.Full ? "Full" : "Quick")}, runs from {context.RunsRoot}, library {BuildInfo.LibraryVersion})").AppendLine();
         text.AppendLine("| id | notebook | paper figure | content | status |").AppendLine("|---|---|---|---|---|");
         foreach (var o in outcomes)
         {
@@ -221,7 +221,7 @@ public static class FigureCatalog
         var missing = new List<string>();
         foreach (var config in sweep.Configs)
         {
-            var path = Path.Combine(context.RunsRoot, TheoryExperiment.ExperimentName, RunCache.Key(TheoryExperiment.ExperimentName, config));
+            var path = Path.Combine(context.RunsRoot, TheoryExperiment.ExperimentName, RunStore.ConfigKey(TheoryExperiment.ExperimentName, config));
             if (File.Exists(Path.Combine(path, RunFolder.SummaryFile)))
             {
                 runs.Add(TheoryExperiment.Load(path));
