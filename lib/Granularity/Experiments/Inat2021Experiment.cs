@@ -20,6 +20,7 @@ public sealed record Inat2021ExperimentConfig(
     bool OnePerImage,
     string Embeddings,                         // "baseline" = features of our baseline model; else the id of an imported embedding file
     IReadOnlyList<int> Seeds)
+    : IExperimentConfig<Inat2021ExperimentConfig>
 {
     /// <summary>Quick: every cell on the generated stand-in (32 px, BN small CNN, 6 + 2 epochs, baseline 8), one seed, clusters from our baseline's features.</summary>
     public static Inat2021ExperimentConfig Quick() => new(
@@ -63,9 +64,63 @@ public sealed record Inat2021LevelCount(string Level, int Classes, int RealClass
 /// <summary>A claim of the paper next to our measurement.</summary>
 public sealed record PaperComparisonRow(string Claim, string Paper, string Ours, string Expected);
 
+/// <summary>The iNat2021 experiment's result: its config and the table read from the run folders.</summary>
+public sealed record Inat2021Result(Inat2021ExperimentConfig Config, IReadOnlyList<Inat2021Row> Rows);
+
 /// <summary>Builds, runs and reads the iNat2021 experiment.</summary>
-public static class Inat2021Experiment
+public sealed class Inat2021Experiment : IExperiment<Inat2021ExperimentConfig, Inat2021Result>
 {
+    private Inat2021Experiment() { }
+
+    /// <summary>The experiment's name (its cells are training runs under the transfer experiment's folder).</summary>
+    public static string Name => "inat2021";
+
+    /// <summary>
+    /// Train-or-read: Quick trains the cells the store lacks (finished runs are reused); Full, or a read-only policy, only
+    /// reads the run folders (a GPU sweep makes them) and reports a table with the missing cells counted.
+    /// </summary>
+    public static Inat2021Result Run(Inat2021ExperimentConfig config, RunPolicy policy) =>
+        new(config, config.IsStandIn && policy.Reuse != RunReuse.ReadOnly
+            ? Run(config, new TrainingOptions { RunsRoot = policy.RunsRoot })
+            : Table(config, policy.RunsRoot));
+
+    /// <summary>Fewer seeds than this give no interval worth the name: such claims are inconclusive by rule.</summary>
+    public const int MinimumSeedsForAVerdict = 3;
+
+    /// <summary>
+    /// The paper's iNat2021 claims from the table: per taxonomy level the relative error reduction over the baseline, and
+    /// the three conditions as error differences (points). Each is a bootstrap over seeds (paired by seed); the rule,
+    /// fixed here, is "holds when the 95% interval lies above 0", and inconclusive with fewer than
+    /// <see cref="MinimumSeedsForAVerdict"/> seeds.
+    /// </summary>
+    public static IReadOnlyList<Claim> Claims(Inat2021Result result)
+    {
+        var rows = result.Rows;
+        var data = result.Config.IsStandIn ? $"generated stand-in in the iNat2021 format, {result.Config.Seeds.Count} seed(s)" : $"iNat2021 train_mini/val, {result.Config.Seeds.Count} seed(s)";
+        var rule = $"holds when the 95% bootstrap interval over seeds lies above 0 (≥ {MinimumSeedsForAVerdict} seeds)";
+        var baseline = rows.FirstOrDefault(r => r.Kind == Baseline);
+        var claims = new List<Claim>();
+        Estimate? Paired(IReadOnlyList<double>? a, IReadOnlyList<double>? b, Func<double, double, double> measure) =>
+            a is null || b is null || a.Count == 0 || a.Count != b.Count ? null
+            : Statistics.Bootstrap(a.Zip(b, measure).ToArray());
+        Verdict Rule(Estimate? estimate) =>
+            estimate is not null && estimate.Count < MinimumSeedsForAVerdict ? Verdict.Inconclusive : Verdicts.Above(estimate, 0);
+        void Add(string id, string statement, string paper, Estimate? estimate, string? note = null) =>
+            claims.Add(new Claim(id, statement, ClaimSource.Paper, paper, estimate, rule, Rule(estimate), data, note));
+        foreach (var level in rows.Where(r => r.Kind == Taxonomy))
+            Add($"inat2021.relative-improvement.{level.Labelling}", $"Pretraining on {level.Labelling} ({level.Classes:N0} classes) reduces the target error: relative improvement over the baseline",
+                "8.76% (best level, abstract)", Paired(baseline?.Errors, level.Errors, RelativeImprovement));
+        Inat2021Row? Of(string kind) => rows.FirstOrDefault(r => r.Kind == kind);
+        Add("inat2021.random-labels-hurt", "Random labels are worse than the baseline: random − baseline error (points)", "worse than the baseline",
+            Paired(Of(Random)?.Errors, baseline?.Errors, (a, b) => 100 * (a - b)));
+        Add("inat2021.one-label-per-image-hurts", "One label per image is worse than the baseline: instance − baseline error (points)", "worse than the baseline",
+            Paired(Of(OnePerImage)?.Errors, baseline?.Errors, (a, b) => 100 * (a - b)));
+        Add("inat2021.aligned-clusters", "Clusters within the target classes beat clusters across the dataset: across − within error (points)", "within beats across",
+            Paired(Of(ClustersAcross)?.Errors, Of(ClustersWithin)?.Errors, (a, b) => 100 * (a - b)),
+            result.Config.Embeddings == "baseline" ? "clusters of our baseline's features, not the paper's CLIP embeddings" : null);
+        return claims;
+    }
+
     public const string Baseline = "baseline", Taxonomy = "taxonomy", Random = "random labels", ClustersWithin = "clusters within target",
         ClustersAcross = "clusters across dataset", OnePerImage = "one label per image";
 

@@ -5,6 +5,12 @@ using Plotly.NET;
 
 namespace Granularity.Notebook;
 
+/// <summary>Markdown a notebook cell returns (a claim table, a computed reading): shown as Markdown, or as plain text elsewhere.</summary>
+public sealed record Markdown(string Text)
+{
+    public override string ToString() => Text;
+}
+
 /// <summary>
 /// Renders charts in notebook outputs without a network: the first chart of a kernel session carries plotly.js (the copy
 /// Plotly.NET ships), later ones wait for it. Replaces Plotly.NET.Interactive's formatter, which loads plotly.js from a CDN.
@@ -31,6 +37,10 @@ public static class InlineCharts
         if (register is null) return false;
         lock (Gate) libraryEmitted = false;
         register.Invoke(null, [typeof(GenericChart), new Action<object, TextWriter>((chart, writer) => writer.Write(Html((GenericChart)chart))), "text/html"]);
+        // Markdown (claim tables, computed readings) renders as Markdown in Jupyter and VS Code.
+        register.Invoke(null, [typeof(Markdown), new Action<object, TextWriter>((text, writer) => writer.Write(((Markdown)text).Text)), "text/markdown"]);
+        formatter!.GetMethod("SetPreferredMimeTypesFor", BindingFlags.Public | BindingFlags.Static, [typeof(Type), typeof(string[])])
+            ?.Invoke(null, [typeof(Markdown), new[] { "text/markdown" }]);
         Registered = true;
         return true;
     }
