@@ -52,6 +52,22 @@ public static class HouseStyle
         Plotly.NET.Chart.withLayout(Style()).Invoke(Plotly.NET.Chart.withTemplate(ChartTemplates.light).Invoke(chart));
 
     /// <summary>
+    /// Asymmetric vertical bars on a trace: <paramref name="above"/> and <paramref name="below"/> are the distances from
+    /// each point to the top and bottom of its interval (e.g. min–max over seeds), in the trace's units.
+    /// </summary>
+    public static GenericChart WithIntervals(GenericChart trace, IEnumerable<double> above, IEnumerable<double> below)
+    {
+        var error = new Plotly.NET.TraceObjects.Error();
+        error.SetProperty("type", "data");
+        error.SetProperty("symmetric", false);
+        error.SetProperty("array", above.ToArray());
+        error.SetProperty("arrayminus", below.ToArray());
+        error.SetProperty("thickness", 1.5);
+        error.SetProperty("width", 5);
+        return Plotly.NET.Chart.withYError(error).Invoke(trace);
+    }
+
+    /// <summary>
     /// Marks <paramref name="chart"/> as a stand-in figure: a boxed "pipeline check, not a result" label across the top
     /// of the plot, in the house vermillion.
     /// </summary>

@@ -54,18 +54,9 @@ public static class RealDataCharts
     }
 
     /// <summary>Min–max bars over seeds around each median (in percent); no bars where a labelling has one seed.</summary>
-    private static GenericChart WithSpread(GenericChart trace, IReadOnlyList<Inat2021Row> rows)
-    {
-        if (rows.All(r => r.Errors.Count < 2)) return trace;
-        var error = new Plotly.NET.TraceObjects.Error();
-        error.SetProperty("type", "data");
-        error.SetProperty("symmetric", false);
-        error.SetProperty("array", rows.Select(r => 100 * (r.MaxError - r.MedianError)).ToArray());
-        error.SetProperty("arrayminus", rows.Select(r => 100 * (r.MedianError - r.MinError)).ToArray());
-        error.SetProperty("thickness", 1.5);
-        error.SetProperty("width", 4);
-        return Plotly.NET.Chart.withYError(error).Invoke(trace);
-    }
+    private static GenericChart WithSpread(GenericChart trace, IReadOnlyList<Inat2021Row> rows) =>
+        rows.All(r => r.Errors.Count < 2) ? trace
+        : HouseStyle.WithIntervals(trace, rows.Select(r => 100 * (r.MaxError - r.MedianError)), rows.Select(r => 100 * (r.MedianError - r.MinError)));
 
     /// <summary>
     /// Figure "ImageNet": ImageNet-1k top-1 against the number of pretraining classes (log x), median over seeds with
@@ -87,14 +78,7 @@ public static class RealDataCharts
                 ShowMarkers: true, MultiText: pretrained.Select(r => r.PretrainingLevel).ToArray(),
                 MultiTextPosition: pretrained.Select((_, i) => i % 2 == 0 ? StyleParam.TextPosition.TopCenter : StyleParam.TextPosition.BottomCenter).ToArray());
             if (pretrained.Any(r => r.Top1.Count > 1))
-            {
-                var error = new Plotly.NET.TraceObjects.Error();
-                error.SetProperty("type", "data");
-                error.SetProperty("symmetric", false);
-                error.SetProperty("array", pretrained.Select(r => r.Top1.Max() - r.MedianTop1).ToArray());
-                error.SetProperty("arrayminus", pretrained.Select(r => r.MedianTop1 - r.Top1.Min()).ToArray());
-                line = Plotly.NET.Chart.withYError(error).Invoke(line);
-            }
+                line = HouseStyle.WithIntervals(line, pretrained.Select(r => r.Top1.Max() - r.MedianTop1), pretrained.Select(r => r.MedianTop1 - r.Top1.Min()));
             traces.Add(line);
         }
         if (!standIn)
