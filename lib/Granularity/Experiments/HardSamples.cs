@@ -156,6 +156,14 @@ public static class HardnessScoring
         return (folder, summary.Splits.Select(s => Read(folder, s)).ToList());
     }
 
+    /// <summary>The reference run's finished, current scores, or null: reads only, never scores (figures and read-only studies).</summary>
+    public static (RunFolder Folder, IReadOnlyList<HardnessScores> Scores)? TryRead(TrainingRunView reference, string? runsRoot = null, int batchSize = 256)
+    {
+        var lookup = new RunStore(runsRoot ?? ProjectPaths.RunsRoot)
+            .TryRead<HardnessScoringConfig, HardnessScoringSummary>(ExperimentName, new HardnessScoringConfig(reference.Config, batchSize), ResultVersion.OfLayer("Experiments"));
+        return lookup.IsFresh && lookup.Summary is { } summary ? (lookup.Folder, summary.Splits.Select(s => Read(lookup.Folder, s)).ToList()) : null;
+    }
+
     private static HardnessScoringSummary Score(TrainingRunView reference, RunFolder folder, int batchSize)
     {
         var clock = Stopwatch.StartNew();

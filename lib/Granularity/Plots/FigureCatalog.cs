@@ -103,7 +103,7 @@ public static class FigureCatalog
         new("hierarchy-imagenet-levels", "02", "hierarchy", "ImageNet: classes n steps up from each class", ImageNetLevels),
         new("hierarchy-inat2021-sunburst", "02", "hierarchy", "iNat2021 taxonomy sunburst", c => HierarchyCharts.Sunburst(Inat(c).Tree, c.Full ? 5 : 4, "iNat2021 taxonomy (sector size: species)", visibleDepth: 4), 900, 900),
         new("hierarchy-imagenet1k-sunburst", "02", "hierarchy", "WordNet over ImageNet-1k sunburst", ImageNet1kSunburst, 900, 900),
-        new("hierarchy-alignment", "02", "ours", "Alignment of each label set with the supercategory target", c => HierarchyCharts.AlignmentBars(AlignmentStudy.Run(c.Full ? AlignmentStudyConfig.Full() : AlignmentStudyConfig.Quick()))),
+        new("hierarchy-alignment", "02", "ours", "Alignment of each label set with the supercategory target", c => HierarchyCharts.AlignmentBars(AlignmentRows(c))),
         // 03 · fine-to-coarse on the synthetic set (ours at CPU scale; the paper's conditions 1–3)
         new("synthetic-conditions", "03", "ours", "Hard-image error per pretraining label set and readout, spread over seeds", c => FineToCoarseCharts.Conditions(FineToCoarseResult(c)), 1100, 520),
         new("synthetic-ushape", "03", "iNat", "Hard-image error vs number of pretraining classes (U-shape), baseline line", c => FineToCoarseCharts.UShape(FineToCoarseResult(c)), 950, 520),
@@ -281,6 +281,17 @@ public static class FigureCatalog
             foreach (var run in result.Baselines.Concat(result.Finetuned.Values.SelectMany(r => r))) context.ReadFrom(run.Folder.Path);
             return result;
         });
+
+    private static IReadOnlyList<AlignmentRow> AlignmentRows(FigureContext context)
+    {
+        var config = context.Full ? AlignmentStudyConfig.Full() : AlignmentStudyConfig.Quick();
+        var saved = AlignmentStudyRuns.TryRead(config, context.RunsRoot)
+            ?? throw new MissingRunsException($"the alignment study of notebook 02 ({(context.Full ? "Full" : "Quick")})",
+                [$"{AlignmentStudyRuns.ExperimentName} under {Path.Combine(context.RunsRoot, AlignmentStudyRuns.ExperimentName)}"],
+                [$"eng/granularity notebooks run --only 02{(context.Full ? " --full" : "")}"]);
+        context.ReadFrom(saved.Folder);
+        return saved.Rows;
+    }
 
     private static T? Traced<T>(FigureContext context, T? value, Func<T, string> folder) where T : class
     {
