@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: build, then every unit, end-to-end and notebook test (each notebook executed headless in Quick mode).
+# The test command: build, then every unit, end-to-end and notebook test (each notebook executed through Jupyter in
+# Quick mode, one client per notebook).
 # Extra arguments go to `dotnet test` (e.g. --filter FullyQualifiedName~Theory).
 set -euo pipefail
 cd "$(dirname "$0")/.."

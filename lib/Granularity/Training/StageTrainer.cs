@@ -32,8 +32,9 @@ public sealed class TrainingOptions
     /// <summary>The datasets runs may open by name; null = <see cref="DatasetRegistry.Synthetic"/>.</summary>
     public DatasetRegistry? Datasets { get; init; }
 
-    /// <summary>Progress on the console (the command line's default).</summary>
-    public static TrainingOptions ForConsole(string? runsRoot = null) => new() { Progress = ProgressReporters.Console(), RunsRoot = runsRoot };
+    /// <summary>Progress to <paramref name="reporter"/> (the command line passes its Spectre.Console bars), by default plain lines on the console.</summary>
+    public static TrainingOptions ForConsole(string? runsRoot = null, IProgressReporter? reporter = null) =>
+        new() { Progress = ProgressReporters.To(reporter ?? new TextProgress(Console.Out)), RunsRoot = runsRoot };
 
     internal string Root => RunsRoot ?? ProjectPaths.RunsRoot;
 

@@ -40,16 +40,14 @@ public class NotebookFormatTests
     [Fact]
     public void The_validator_rejects_a_notebook_without_cell_ids()
     {
-        var folder = Directory.CreateTempSubdirectory("granularity-nbformat-");
-        try
+        using var folder = new TempFolder("nbformat");
         {
-            var notebook = Path.Combine(folder.FullName, "99-no-ids.ipynb");
+            var notebook = Path.Combine(folder.Path, "99-no-ids.ipynb");
             File.WriteAllText(notebook, NotebookTests.NotebookJson("# 99 · no ids", "1 + 1"));
             var (code, output) = Python(["-W", "error", "-c", "import sys, nbformat\nnbformat.validate(nbformat.read(sys.argv[1], as_version=nbformat.NO_CONVERT))", notebook]);
             Assert.True(code != 0, "a notebook without cell ids passed the warning-free validation");
             Assert.Contains("id", output, StringComparison.OrdinalIgnoreCase);
         }
-        finally { folder.Delete(recursive: true); }
     }
 
     public static TheoryData<string> Documents()

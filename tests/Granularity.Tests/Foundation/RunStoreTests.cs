@@ -91,6 +91,27 @@ public sealed class RunStoreTests : IDisposable
     }
 
     [Fact]
+    public void TheRunsCommandListsStaleRunsAndPrunesThem()
+    {
+        var store = new RunStore(root.FullName);
+        var fresh = store.GetOrRun("toy", new ToyConfig(1, 0.1), "Core", Run);
+        var stale = store.GetOrRun("toy", new ToyConfig(2, 0.1), "Core", Run);
+        JsonFiles.Write(stale.Folder.File(RunFolder.ManifestFile), stale.Folder.ReadManifest() with { ResultVersion = "older-code" });
+
+        var (code, output, _) = CliRunner.Run("runs", "list", "--runs", root.FullName);
+        Assert.Equal(0, code);
+        Assert.Matches(@"stale\s+toy", output);
+        Assert.Matches(@"fresh\s+toy", output);
+        Assert.Contains("older-code", output);
+
+        (code, output, _) = CliRunner.Run("runs", "prune", "--runs", root.FullName);
+        Assert.Equal(0, code);
+        Assert.Contains("1 run folder(s) deleted", output);
+        Assert.False(Directory.Exists(stale.Folder.Path));
+        Assert.True(fresh.Folder.IsComplete);
+    }
+
+    [Fact]
     public void ARunKilledBeforeItsSummaryIsIncompleteAndResumes()
     {
         var store = new RunStore(root.FullName);

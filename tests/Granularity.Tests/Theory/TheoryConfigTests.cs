@@ -52,7 +52,7 @@ public sealed class TheoryConfigTests
         Assert.Contains("2 + 2·SubclassesPerSuperclass = 22", error.Message);
         // Every entry point validates, so the inconsistent configuration never runs.
         Assert.Throws<ArgumentException>(() => new HierarchicalMultiViewData(config));
-        Assert.Throws<ArgumentException>(() => TheoryExperiment.GetOrRun(config, Path.Combine(Path.GetTempPath(), "never-written")));
+        Assert.Throws<ArgumentException>(() => TheoryExperiment.GetOrRun(config, Path.Combine(TempFolder.RunRoot, "never-written")));
     }
 
     [Fact]
