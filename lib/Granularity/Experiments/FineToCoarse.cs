@@ -180,8 +180,12 @@ public sealed class FineToCoarse : IExperiment<FineToCoarseConfig, FineToCoarseR
         if (policy.Reuse == RunReuse.ReadOnly)
             throw new MissingRunsException($"the fine-to-coarse experiment ({config.Name})", [$"{ExperimentName} ({config.Name}) under {policy.RunsRoot}"],
                 [$"eng/granularity experiment fine-to-coarse{(config.Name == "full" ? " --full" : "")}"]);
-        return Run(config, new TrainingOptions { RunsRoot = policy.RunsRoot, EvaluateEachEpoch = false, TensorBoard = false });
+        return Run(config, new TrainingOptions { RunsRoot = policy.RunsRoot, EvaluateEachEpoch = false, TensorBoard = false, Progress = ProgressOf(policy) });
     }
+
+    /// <summary>The policy's progress reporter as a training callback (at most one update a second, and at each epoch's end).</summary>
+    public static Action<TrainingProgress>? ProgressOf(RunPolicy policy) =>
+        policy.Progress is { } reporter ? ProgressReporters.Throttled(ProgressReporters.To(reporter)) : null;
 
     /// <summary>
     /// The paper's claims on the synthetic hierarchy, each a paired bootstrap over seeds of a hard-image error difference

@@ -38,7 +38,7 @@ public sealed class FigureExportTests : IDisposable
     public void Every_path_draws_the_house_style()
     {
         var chart = Plotly.NET.CSharp.Chart.Line<double, double, string>(new[] { 1.0, 2, 3 }, new[] { 2.0, 4, 8 }, Name: "doubling");
-        var html = File.ReadAllText(FigureExport.Save(chart, folder.FullName, "styled", 400, 300).Html);
+        var html = File.ReadAllText(FigureExport.Save(chart, folder.Path, "styled", 400, 300).Html);
         var inline = Granularity.Notebook.InlineCharts.Html(chart);
         foreach (var output in new[] { html, inline })
         {

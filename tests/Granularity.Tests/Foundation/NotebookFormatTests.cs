@@ -122,3 +122,31 @@ public class NotebookFormatTests
         return (process.ExitCode, stdout.Result + stderr.Result);
     }
 }
+
+/// <summary>The notebook progress bar: its text, and the text-line fallback outside a kernel.</summary>
+public class NotebookProgressTests
+{
+    [Fact]
+    public void The_bar_shows_fraction_rate_and_eta()
+    {
+        var bar = NotebookProgress.Bar(new ProgressUpdate("pretraining [leaf] epoch 2/6", "", 1000, 2000, "img", TimeSpan.FromSeconds(10), "loss 0.1"));
+        Assert.Contains(new string('█', 12) + new string('░', 12), bar);
+        Assert.Contains("50.0%", bar);
+        Assert.Contains("100 img/s", bar);
+        Assert.Contains("ETA 0:10", bar);
+        Assert.Contains("loss 0.1", bar);
+    }
+
+    [Fact]
+    public void Outside_a_kernel_it_writes_text_lines()
+    {
+        var progress = NotebookProgress.Create();
+        Assert.False(progress.Draws);
+        var saved = Console.Out;
+        using var writer = new StringWriter();
+        Console.SetOut(writer);
+        try { NotebookProgress.Create().Report(new ProgressUpdate("task", "", 1, 1, "img", TimeSpan.FromSeconds(1))); }
+        finally { Console.SetOut(saved); }
+        Assert.Contains("task", writer.ToString());
+    }
+}
