@@ -248,9 +248,9 @@ public static class FigureCatalog
 
     private static GenericChart ImageNetLevels(FigureContext context) => Committed(context, HierarchyCharts.ClassesPerLevel("ImageNet: classes n steps up from each class", new[]
     {
-        ("ImageNet-21k · first hypernym", ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.FirstHypernym).Summaries(CutKind.StepsUp)),
+        ("ImageNet-21k · NLTK first hypernym", ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.NltkFirstHypernym).Summaries(CutKind.StepsUp)),
         ("ImageNet-21k · shortest path", ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.ShortestPath).Summaries(CutKind.StepsUp)),
-        ("ImageNet-1k · first hypernym", ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet1k, ParentRule.FirstHypernym).Summaries(CutKind.StepsUp)),
+        ("ImageNet-1k · NLTK first hypernym", ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet1k, ParentRule.NltkFirstHypernym).Summaries(CutKind.StepsUp)),
     }));
 
     private static GenericChart Committed(FigureContext context, GenericChart chart)
@@ -261,9 +261,9 @@ public static class FigureCatalog
 
     private static GenericChart ImageNet1kSunburst(FigureContext context)
     {
-        var tree = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet1k, ParentRule.FirstHypernym);
+        var tree = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet1k, ParentRule.NltkFirstHypernym);
         context.ReadFrom(CommittedHierarchies);
-        return HierarchyCharts.Sunburst(tree, tree.MaxLeafDepth, "WordNet (first hypernym) over ImageNet-1k (sector size: classes)", visibleDepth: 5);
+        return HierarchyCharts.Sunburst(tree, tree.MaxLeafDepth, "WordNet (NLTK first hypernym) over ImageNet-1k (sector size: classes)", visibleDepth: 5);
     }
 
     private static FineToCoarseResults FineToCoarseResult(FigureContext context) =>
