@@ -5,7 +5,7 @@ using Granularity.Core;
 using Granularity.Notebook;
 using Xunit;
 
-namespace Granularity.Tests.Foundation;
+namespace Granularity.Tests.Notebook;
 
 /// <summary>The committed notebooks as files: nbformat 4.5 cell ids, Jupyter's own validator, and links that resolve.</summary>
 public class NotebookFormatTests
