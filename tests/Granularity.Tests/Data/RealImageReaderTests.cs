@@ -10,7 +10,7 @@ namespace Granularity.Tests.Data;
 public sealed class RealImageReaderTests
 {
     /// <summary>A 105×105 black-on-white PNG with a bar at <paramref name="row"/> (so drawings differ).</summary>
-    private static byte[] DrawingPng(int row)
+    internal static byte[] DrawingPng(int row)
     {
         using var bitmap = new SKBitmap(new SKImageInfo(Omniglot.OriginalSize, Omniglot.OriginalSize, SKColorType.Gray8, SKAlphaType.Opaque));
         using (var canvas = new SKCanvas(bitmap))
@@ -24,7 +24,7 @@ public sealed class RealImageReaderTests
     }
 
     /// <summary>Writes an official-layout zip: ROOT/Alphabet/characterNN/IIII_NN.png for the given (alphabet, character, drawing).</summary>
-    private static string WriteZip(TempFolder folder, string name, IEnumerable<(string Alphabet, int Character, int Drawing)> drawings, Func<int, byte[]>? png = null)
+    internal static string WriteZip(TempFolder folder, string name, IEnumerable<(string Alphabet, int Character, int Drawing)> drawings, Func<int, byte[]>? png = null)
     {
         var path = folder.Combine(name);
         using var zip = ZipFile.Open(path, ZipArchiveMode.Create);
@@ -39,7 +39,7 @@ public sealed class RealImageReaderTests
         return path;
     }
 
-    private static IEnumerable<(string, int, int)> Drawings(string alphabet, int characters, int drawings = 20) =>
+    internal static IEnumerable<(string, int, int)> Drawings(string alphabet, int characters, int drawings = 20) =>
         from c in Enumerable.Range(1, characters) from d in Enumerable.Range(1, drawings) select (alphabet, c, d);
 
     [Fact]
