@@ -1,43 +1,45 @@
+using System.CommandLine;
 using Granularity.Experiments;
 using Granularity.Training;
+using static Granularity.Cli.CliOptions;
 
 namespace Granularity.Cli.Commands;
 
 /// <summary>`granularity experiment fine-to-coarse`: notebook 03's experiment from a terminal, same entry point and tables.</summary>
-public sealed class FineToCoarseCommand : ICliCommand
+public static class ExperimentCommands
 {
-    public string Name => "experiment fine-to-coarse";
-    public string Summary => "the synthetic fine-to-coarse experiment (notebook 03): every condition over seeds, tables vs paper";
-    public string Usage => """
-        usage: granularity experiment fine-to-coarse [--full] [--seeds 0,1,2] [--levels leaf,rand_nested,...] [--runs DIR] [--threads N] [--quiet]
-          --full          FineToCoarseConfig.Paper() (5 seeds, every label set, FT/LP/LP-FT); default Quick()
-          --seeds LIST    replace the config's seeds
-          --levels LIST   replace the config's pretraining label sets (coarse always runs as the baseline)
-          --runs DIR      run folders root (default GRANULARITY_RUNS or artifacts/runs)
-          --threads N     torch CPU threads
-          --quiet         no per-epoch progress lines
-        """;
+    /// <summary>Every `experiment` command; the real-data ones live in RealDataCommands.cs.</summary>
+    public static IEnumerable<Command> Build() =>
+        [Group("experiment", "the experiments of notebooks 03–05 without a notebook host", FineToCoarse(), RealDataCommands.Inat2021(), RealDataCommands.ImageNet())];
 
-    public int Run(CliArguments arguments)
+    private static Command FineToCoarse()
     {
-        var config = arguments.Flag("full") ? FineToCoarseConfig.Paper() : FineToCoarseConfig.Quick();
-        if (arguments.IntList("seeds", min: 0) is { } seeds) config = config with { Seeds = seeds };
-        if (arguments.String("levels") is { } levels) config = config with { PretrainingLevels = levels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
-        var quiet = arguments.Flag("quiet");
-        var options = TrainingCli.Options(arguments);
-        if (quiet) options = new TrainingOptions { RunsRoot = options.RunsRoot, EvaluateEachEpoch = false };
-        else options = new TrainingOptions { RunsRoot = options.RunsRoot, Progress = options.Progress, EvaluateEachEpoch = false };
-        arguments.RejectUnknown();
-        try { config = config.Validated(); }
-        catch (ArgumentException error) { throw new CliUsageException(error.Message); }
-        return TrainingCli.Guarded(() =>
+        var full = Flag("--full", "FineToCoarseConfig.Paper() (5 seeds, every label set, FT/LP/LP-FT); default Quick()");
+        var seeds = IntList("--seeds", "replace the config's seeds");
+        var levels = List("--levels", "replace the config's pretraining label sets (coarse always runs as the baseline)", "leaf,rand_nested,…");
+        var runs = CliOptions.Runs();
+        var threads = TrainingCliOptions.ThreadsOption();
+        var quiet = Flag("--quiet", "no per-epoch progress");
+        return Command("fine-to-coarse", "the synthetic fine-to-coarse experiment (notebook 03): every condition over seeds, tables vs paper",
+            [full, seeds, levels, runs, threads, quiet], parse =>
         {
+            var config = parse.GetValue(full) ? FineToCoarseConfig.Paper() : FineToCoarseConfig.Quick();
+            if (parse.GetList(seeds) is { } chosenSeeds) config = config with { Seeds = chosenSeeds };
+            if (parse.GetList(levels) is { } chosenLevels) config = config with { PretrainingLevels = chosenLevels };
+            config = config.Validated();
+            TrainingCliOptions.ApplyThreads(parse, threads);
+            var root = parse.GetValue(runs) is { } folder ? Path.GetFullPath(folder) : null;
             var started = DateTime.UtcNow;
-            var results = FineToCoarse.Run(config, options);
+            var results = ConsoleProgress.Run(progress => Granularity.Experiments.FineToCoarse.Run(config, new TrainingOptions
+            {
+                RunsRoot = root,
+                Progress = parse.GetValue(quiet) ? null : ProgressReporters.To(progress),
+                EvaluateEachEpoch = false,
+            }));
             Console.WriteLine($"{(results.FromCache ? "reused" : "finished")} {results.Folder} ({(DateTime.UtcNow - started).TotalSeconds:F0} s)");
             Console.WriteLine();
-            Console.WriteLine(FineToCoarse.Format(FineToCoarse.ConditionTable(results)));
-            Console.WriteLine(FineToCoarse.Format(FineToCoarse.PaperTable(results)));
+            Console.WriteLine(Granularity.Experiments.FineToCoarse.Format(Granularity.Experiments.FineToCoarse.ConditionTable(results)));
+            Console.WriteLine(Granularity.Experiments.FineToCoarse.Format(Granularity.Experiments.FineToCoarse.PaperTable(results)));
             return 0;
         });
     }

@@ -1,78 +1,84 @@
+using System.CommandLine;
 using Granularity.Core;
 using Granularity.Experiments;
 using Granularity.Runs;
 using Granularity.Training;
+using static Granularity.Cli.CliOptions;
 
 namespace Granularity.Cli.Commands;
 
-/// <summary>Options shared by the real-data experiment commands: mode, seeds, run-or-sweep, Slurm resources.</summary>
-internal static class RealDataCli
+/// <summary>
+/// `granularity experiment inat2021 | imagenet …` (notebooks 04 and 05) and `granularity standin generate`: the
+/// real-data experiments, run here, as a sweep file or as a Slurm job array, Quick on stand-ins in the real formats.
+/// </summary>
+public static class RealDataCommands
 {
-    public const string SweepUsage = """
-          --full                    the real dataset and the paper's protocol (GPU machine); default: Quick on the stand-in
-          --seeds 0,1,2             seeds (default 0)
-          --table                   only print the table from existing run folders (train nothing)
-          --sweep                   write sweep.json and run its tasks here in turn (same as without, but through the sweep file)
-          --slurm                   write sweep.sbatch (one array task per cell) and submit it with sbatch
-          --cpus N --mem MB --time HH:MM:SS --gpus N --partition P   Slurm resources per task (defaults 8, 64000, -, 1, -)
-          --cli "COMMAND"           how a Slurm task calls granularity (default: this command line)
-          --runs DIR                run folders root (default GRANULARITY_RUNS or artifacts/runs)
-          --threads N               torch CPU threads
-        """;
+    /// <summary>`standin generate`; the experiment commands are listed in the `experiment` group (ExperimentCommands.cs).</summary>
+    public static IEnumerable<Command> Build() => [Group("standin", "stand-in datasets in the real on-disk formats", StandInGenerate())];
 
-    public static SlurmOptions Slurm(CliArguments arguments) => new(arguments.Int("cpus", 8, 1, 1024), arguments.Int("mem", 64000, 100), arguments.String("time"),
-        arguments.Int("gpus", 1, 0, 16), arguments.String("partition"), arguments.String("cli"));
-
-    public static int SubmitOrRun(SweepConfig sweep, bool slurm, SlurmOptions slurmOptions, TrainingOptions options)
+    /// <summary>Mode, seeds, run-or-sweep and Slurm resources shared by the real-data experiment commands.</summary>
+    private sealed class SweepOptions
     {
-        var root = options.RunsRoot ?? ProjectPaths.RunsRoot;
-        var file = Sweeps.Write(sweep, root);
-        Console.WriteLine($"sweep {sweep.Name}: {sweep.Experiments.Count} cells → {file}");
-        if (slurm)
+        public readonly Option<bool> Full = Flag("--full", "the real dataset and the paper's protocol (GPU machine); default: Quick on the stand-in");
+        public readonly Option<int[]?> Seeds = IntList("--seeds", "seeds (default: the config's)");
+        public readonly Option<bool> Table = Flag("--table", "only print the table from existing run folders (train nothing)");
+        public readonly Option<bool> Sweep = Flag("--sweep", "write sweep.json and run its tasks here in turn");
+        public readonly SlurmCliOptions Slurm = SlurmCliOptions.Create(cpus: 8, memoryMb: 64000, gpus: 1);
+        public readonly TrainingCliOptions Training = new();
+
+        public Option[] All => [Full, Seeds, Table, Sweep, .. Slurm.All, .. Training.Common];
+
+        public void Validate(Command command) => AtMostOneOf(command, Table, Sweep, Slurm.Submit);
+
+        public int SubmitOrRun(ParseResult parse, SweepConfig sweep)
         {
-            if (!Sweeps.OnPath("sbatch")) { Console.Error.WriteLine("sbatch is not on PATH: run on the cluster's login node (or eng/start-slurm.sh on one machine), or drop --slurm"); return 1; }
-            var job = Sweeps.Submit(sweep, file, root, slurmOptions);
-            Console.WriteLine($"submitted job array {job} ({sweep.Experiments.Count} tasks); when it is done, rerun this command with --table");
+            var options = Training.Options(parse, null);
+            var root = options.RunsRoot ?? ProjectPaths.RunsRoot;
+            var file = Sweeps.Write(sweep, root);
+            Console.WriteLine($"sweep {sweep.Name}: {sweep.Experiments.Count} cells → {file}");
+            if (parse.GetValue(Slurm.Submit))
+            {
+                if (!Sweeps.OnPath("sbatch")) throw new InvalidOperationException("sbatch is not on PATH: run on the cluster's login node (or eng/start-slurm.sh on one machine), or drop --slurm");
+                var job = Sweeps.Submit(sweep, file, root, Slurm.Read(parse));
+                Console.WriteLine($"submitted job array {job} ({sweep.Experiments.Count} tasks); when it is done, rerun this command with --table");
+                return 0;
+            }
+            ConsoleProgress.Run(progress => { Sweeps.RunLocally(sweep, Training.Options(parse, progress)); return 0; });
             return 0;
         }
-        return TrainingCli.Guarded(() => { Sweeps.RunLocally(sweep, options); return 0; });
     }
-}
 
-/// <summary>`granularity experiment inat2021`: the iNat2021 fine-to-coarse experiment (notebook 04).</summary>
-public sealed class Inat2021ExperimentCommand : ICliCommand
-{
-    public string Name => "experiment inat2021";
-    public string Summary => "iNat2021: supercategory error after pretraining on ranks, random, clusters, one label per image (Quick: stand-in)";
-    public string Usage => """
-        usage: granularity experiment inat2021 [--full] [--seeds 0,1,2] [--embeddings ID] [--table | --sweep | --slurm …]
-          --embeddings ID           cluster labels from an imported embedding file (default: our baseline model's features)
-          --no-clusters             leave out the cluster cells (e.g. for a first Slurm sweep before embeddings exist)
-        Without --sweep/--slurm/--table every cell runs here in order, embeddings are computed after the baseline, then the cluster cells run.
-        With --sweep/--slurm the cluster cells are included only when their embedding file exists.
-        """ + "\n" + RealDataCli.SweepUsage;
-
-    public int Run(CliArguments arguments)
+    public static Command Inat2021()
     {
-        var full = arguments.Flag("full");
-        var config = full ? Inat2021ExperimentConfig.Paper() : Inat2021ExperimentConfig.Quick();
-        var seeds = arguments.IntList("seeds", min: 0);
-        var embeddings = arguments.String("embeddings");
-        bool noClusters = arguments.Flag("no-clusters"), tableOnly = arguments.Flag("table"), sweep = arguments.Flag("sweep"), slurm = arguments.Flag("slurm");
-        var slurmOptions = RealDataCli.Slurm(arguments);
-        var options = TrainingCli.Options(arguments);
-        arguments.RejectUnknown();
-        config = (config with { Seeds = seeds ?? config.Seeds, Embeddings = embeddings ?? config.Embeddings, Clusters = !noClusters }).Validated();
-        Console.WriteLine($"iNat2021 experiment: {(config.IsStandIn ? "Quick, generated stand-in (stand-in numbers)" : "Full, real train_mini/val")}; protocol {config.Template.Protocol}; seeds {string.Join(",", config.Seeds)}");
-        if (tableOnly) return Print(config, Inat2021Experiment.Table(config, options.RunsRoot));
-        if (sweep || slurm)
+        var options = new SweepOptions();
+        var embeddings = Text("--embeddings", "cluster labels from an imported embedding file (default: our baseline model's features)", "ID");
+        var noClusters = Flag("--no-clusters", "leave out the cluster cells (e.g. for a first Slurm sweep before embeddings exist)");
+        var command = Command("inat2021",
+            "iNat2021: supercategory error after pretraining on ranks, random, clusters, one label per image (Quick: stand-in). " +
+            "Without --sweep/--slurm/--table every cell runs here; with them, cluster cells only when their embedding file exists",
+            [.. options.All, embeddings, noClusters], parse =>
         {
-            bool clustersReady = config.Clusters && EmbeddingsExist(config);
-            if (config.Clusters && !clustersReady)
-                Console.WriteLine($"  cluster cells left out: embeddings '{Inat2021Experiment.EmbeddingId(config)}' do not exist yet; after the baseline finishes run `granularity experiment inat2021 embeddings{(config.IsStandIn ? "" : " --full")}`, then this command again");
-            return RealDataCli.SubmitOrRun(Inat2021Experiment.Sweep(config, clustersReady), slurm, slurmOptions, options);
-        }
-        return TrainingCli.Guarded(() => Print(config, Inat2021Experiment.Run(config, options, Console.WriteLine)));
+            var config = parse.GetValue(options.Full) ? Inat2021ExperimentConfig.Paper() : Inat2021ExperimentConfig.Quick();
+            config = (config with
+            {
+                Seeds = parse.GetList(options.Seeds) ?? config.Seeds,
+                Embeddings = parse.GetValue(embeddings) ?? config.Embeddings,
+                Clusters = !parse.GetValue(noClusters),
+            }).Validated();
+            Console.WriteLine($"iNat2021 experiment: {(config.IsStandIn ? "Quick, generated stand-in (stand-in numbers)" : "Full, real train_mini/val")}; protocol {config.Template.Protocol}; seeds {string.Join(",", config.Seeds)}");
+            if (parse.GetValue(options.Table)) return Print(config, Inat2021Experiment.Table(config, options.Training.Options(parse, null).RunsRoot));
+            if (parse.GetValue(options.Sweep) || parse.GetValue(options.Slurm.Submit))
+            {
+                bool clustersReady = config.Clusters && EmbeddingsExist(config);
+                if (config.Clusters && !clustersReady)
+                    Console.WriteLine($"  cluster cells left out: embeddings '{Inat2021Experiment.EmbeddingId(config)}' do not exist yet; after the baseline finishes run `granularity experiment inat2021 embeddings{(config.IsStandIn ? "" : " --full")}`, then this command again");
+                return options.SubmitOrRun(parse, Inat2021Experiment.Sweep(config, clustersReady));
+            }
+            return Print(config, ConsoleProgress.Run(progress => Inat2021Experiment.Run(config, options.Training.Options(parse, progress), Console.WriteLine)));
+        });
+        options.Validate(command);
+        command.Subcommands.Add(Inat2021Embeddings());
+        return command;
     }
 
     private static bool EmbeddingsExist(Inat2021ExperimentConfig config)
@@ -89,70 +95,52 @@ public sealed class Inat2021ExperimentCommand : ICliCommand
             Console.WriteLine($"  {row.Kind,-24} {row.Labelling,-40} {row.Classes,8:N0} {(double.IsNaN(row.MedianError) ? "missing" : row.MedianError.ToString("P2")),10} {(row.Errors.Count > 1 ? $"{row.MinError:P1}–{row.MaxError:P1}" : ""),17} {(row.RelativeImprovement is { } r ? r.ToString("+0.00%;−0.00%") : ""),10}{(row.MissingSeeds > 0 ? $"  ({row.MissingSeeds} seed(s) not run)" : "")}");
         return table.All(r => r.MissingSeeds == 0) ? 0 : 1;
     }
-}
 
-/// <summary>`granularity experiment inat2021 embeddings`: import a user embedding file, or compute ours from the baseline.</summary>
-public sealed class Inat2021EmbeddingsCommand : ICliCommand
-{
-    public string Name => "experiment inat2021 embeddings";
-    public string Summary => "validate and import an image-embedding file for cluster labels, or compute it from our baseline model";
-    public string Usage => """
-        usage: granularity experiment inat2021 embeddings [--full] [--import FILE --name NAME]
-          --import FILE   a .npy float32/float16 array (images × dimensions), row i = images[i] of train_mini.json
-                          (optional sidecar FILE-without-.npy.files.txt: each row's file_name); e.g. CLIP ViT-L/14 as in the paper
-          --name NAME     the embedding id to use with `experiment inat2021 --embeddings NAME`
-        Without --import: the features of our baseline model (trained first if needed) become embedding 'baseline-…'.
-        """;
-
-    public int Run(CliArguments arguments)
+    private static Command Inat2021Embeddings()
     {
-        var config = arguments.Flag("full") ? Inat2021ExperimentConfig.Paper() : Inat2021ExperimentConfig.Quick();
-        var file = arguments.String("import");
-        var name = arguments.String("name");
-        var options = TrainingCli.Options(arguments);
-        arguments.RejectUnknown();
-        if (file is not null)
+        var full = Flag("--full", "the real iNat2021 train_mini (default: the stand-in)");
+        var import = Text("--import", "a .npy float32/float16 array (images × dimensions), row i = images[i] of train_mini.json (optional sidecar FILE-without-.npy.files.txt: each row's file_name); e.g. CLIP ViT-L/14 as in the paper", "FILE");
+        var name = Text("--name", "with --import: the embedding id to use with `experiment inat2021 --embeddings NAME`", "NAME");
+        var training = new TrainingCliOptions();
+        var command = Command("embeddings", "validate and import an image-embedding file for cluster labels, or (without --import) compute it from our baseline model",
+            [full, import, name, .. training.Common], parse =>
         {
-            if (name is null) throw new CliUsageException("--import needs --name");
-            var imported = Inat2021Experiment.ImportEmbeddings(config, file, name);
-            Console.WriteLine($"imported {imported.Rows:N0} × {imported.Dimension} embeddings as '{name}': {imported.Path}");
-            return 0;
-        }
-        if (name is not null) throw new CliUsageException("--name goes with --import");
-        return TrainingCli.Guarded(() =>
-        {
-            var id = Inat2021Experiment.EnsureEmbeddings(config, options);
+            var config = parse.GetValue(full) ? Inat2021ExperimentConfig.Paper() : Inat2021ExperimentConfig.Quick();
+            if (parse.GetValue(import) is { } file)
+            {
+                var imported = Inat2021Experiment.ImportEmbeddings(config, file, parse.GetValue(name)!);
+                Console.WriteLine($"imported {imported.Rows:N0} × {imported.Dimension} embeddings as '{parse.GetValue(name)}': {imported.Path}");
+                return 0;
+            }
+            var id = ConsoleProgress.Run(progress => Inat2021Experiment.EnsureEmbeddings(config, training.Options(parse, progress)));
             Console.WriteLine($"embeddings '{id}' ready (features of our baseline model)");
             return 0;
         });
+        command.Validators.Add(result =>
+        {
+            bool hasImport = result.GetResult(import) is not null, hasName = result.GetResult(name) is not null;
+            if (hasImport && !hasName) result.AddError("--import needs --name");
+            if (hasName && !hasImport) result.AddError("--name goes with --import");
+        });
+        return command;
     }
-}
 
-/// <summary>`granularity experiment imagenet`: ImageNet-21k → ImageNet-1k (notebook 05).</summary>
-public sealed class ImageNetExperimentCommand : ICliCommand
-{
-    public string Name => "experiment imagenet";
-    public string Summary => "ImageNet-21k → 1k: pretrain at WordNet levels, fine-tune, ImageNet-1k top-1 (Quick: stand-in)";
-    public string Usage => """
-        usage: granularity experiment imagenet [--full] [--levels L1,L2,…] [--seeds 0,1] [--table | --sweep | --slurm …]
-          --levels   pretraining levels (imagenet21k-leaf, imagenet21k-up:N, imagenet21k-shortest-up:N); default: the config's
-        """ + "\n" + RealDataCli.SweepUsage;
-
-    public int Run(CliArguments arguments)
+    public static Command ImageNet()
     {
-        var full = arguments.Flag("full");
-        var config = full ? ImageNetExperimentConfig.Paper() : ImageNetExperimentConfig.Quick();
-        var levels = arguments.String("levels")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var seeds = arguments.IntList("seeds", min: 0);
-        bool tableOnly = arguments.Flag("table"), sweep = arguments.Flag("sweep"), slurm = arguments.Flag("slurm");
-        var slurmOptions = RealDataCli.Slurm(arguments);
-        var options = TrainingCli.Options(arguments);
-        arguments.RejectUnknown();
-        config = (config with { PretrainingLevels = levels ?? config.PretrainingLevels, Seeds = seeds ?? config.Seeds }).Validated();
-        Console.WriteLine($"ImageNet experiment: {(config.IsStandIn ? "Quick, generated stand-in (stand-in numbers)" : "Full, ImageNet-21k fall11 → ImageNet-1k")}; protocol {config.Template.Protocol}");
-        if (tableOnly) return Print(ImageNetExperiment.Table(config, options.RunsRoot));
-        if (sweep || slurm) return RealDataCli.SubmitOrRun(ImageNetExperiment.Sweep(config), slurm, slurmOptions, options);
-        return TrainingCli.Guarded(() => Print(ImageNetExperiment.Run(config, options, Console.WriteLine)));
+        var options = new SweepOptions();
+        var levels = List("--levels", "pretraining levels (imagenet21k-leaf, imagenet21k-up:N, imagenet21k-shortest-up:N); default: the config's", "L1,L2,…");
+        var command = Command("imagenet", "ImageNet-21k → 1k: pretrain at WordNet levels, fine-tune, ImageNet-1k top-1 (Quick: stand-in)", [.. options.All, levels], parse =>
+        {
+            var config = parse.GetValue(options.Full) ? ImageNetExperimentConfig.Paper() : ImageNetExperimentConfig.Quick();
+            config = (config with { PretrainingLevels = parse.GetList(levels) ?? config.PretrainingLevels, Seeds = parse.GetList(options.Seeds) ?? config.Seeds }).Validated();
+            Console.WriteLine($"ImageNet experiment: {(config.IsStandIn ? "Quick, generated stand-in (stand-in numbers)" : "Full, ImageNet-21k fall11 → ImageNet-1k")}; protocol {config.Template.Protocol}");
+            if (parse.GetValue(options.Table)) return Print(ImageNetExperiment.Table(config, options.Training.Options(parse, null).RunsRoot));
+            if (parse.GetValue(options.Sweep) || parse.GetValue(options.Slurm.Submit)) return options.SubmitOrRun(parse, ImageNetExperiment.Sweep(config));
+            return Print(ConsoleProgress.Run(progress => ImageNetExperiment.Run(config, options.Training.Options(parse, progress), Console.WriteLine)));
+        });
+        options.Validate(command);
+        command.Subcommands.Add(ImageNetLevels());
+        return command;
     }
 
     private static int Print(IReadOnlyList<ImageNetRow> rows)
@@ -163,54 +151,36 @@ public sealed class ImageNetExperimentCommand : ICliCommand
         Console.WriteLine("  paper (Table 1): " + string.Join(" / ", ImageNetExperiment.PaperTable.Select(p => $"{p.Top1:0.00}")));
         return rows.All(r => r.MissingSeeds == 0) ? 0 : 1;
     }
-}
 
-/// <summary>`granularity experiment imagenet levels`: the WordNet level rules and their class counts.</summary>
-public sealed class ImageNetLevelsCommand : ICliCommand
-{
-    public string Name => "experiment imagenet levels";
-    public string Summary => "ImageNet-21k level rules (n steps up, first hypernym / shortest path) and their class counts";
-    public string Usage => "usage: granularity experiment imagenet levels [--max-steps N]";
-
-    public int Run(CliArguments arguments)
+    private static Command ImageNetLevels()
     {
-        var max = arguments.Int("max-steps", 12, 1, 30);
-        arguments.RejectUnknown();
-        foreach (var row in ImageNetExperiment.LevelRules(max))
-            Console.WriteLine($"  {row.Rule,-16} {row.Level,-32} {row.Classes,8:N0}  {row.Note}");
-        return 0;
-    }
-}
-
-/// <summary>`granularity standin generate`: writes a stand-in in the real format (deterministic per seed).</summary>
-public sealed class StandInGenerateCommand : ICliCommand
-{
-    public string Name => "standin generate";
-    public string Summary => "generate the iNat2021 or ImageNet-21k/1k stand-in in the real on-disk formats";
-    public string Usage => """
-        usage: granularity standin generate --dataset inat2021|imagenet [--seed N] [--tiny] [--out DIR]
-          --seed   chooses the classes, glyphs and images (default 0 = what Quick mode uses)
-          --tiny   the small test-sized stand-in
-          --out    folder (default artifacts/standin/KIND-KEY, where Quick looks)
-        """;
-
-    public int Run(CliArguments arguments)
-    {
-        var dataset = arguments.RequiredString("dataset");
-        var seed = arguments.Int("seed", 0, 0);
-        var tiny = arguments.Flag("tiny");
-        var output = arguments.String("out");
-        arguments.RejectUnknown();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        string root = dataset switch
+        var max = Int("--max-steps", "the most steps up to list", 12, 1, 30);
+        return Command("levels", "ImageNet-21k level rules (n steps up, first hypernym / shortest path) and their class counts", [max], parse =>
         {
-            "inat2021" => StandInData.EnsureInat2021((tiny ? Inat2021StandInConfig.Tiny() : Inat2021StandInConfig.Quick()) with { Seed = seed }, output is null ? null : Path.GetFullPath(output)),
-            "imagenet" => StandInData.EnsureImageNet((tiny ? ImageNetStandInConfig.Tiny() : ImageNetStandInConfig.Quick()) with { Seed = seed }, output is null ? null : Path.GetFullPath(output)),
-            _ => throw new CliUsageException($"--dataset must be inat2021 or imagenet, got '{dataset}'"),
-        };
-        var manifest = StandInData.ReadManifest(root);
-        Console.WriteLine($"{root}: {manifest.Classes.Count} classes in {manifest.Groups.Count} groups; images " +
-            string.Join(", ", manifest.HardBySplit.Select(s => $"{s.Key} {s.Value.Length:N0} ({s.Value.Count(h => h)} hard)")) + $"; {clock.Elapsed.TotalSeconds:0.0} s");
-        return 0;
+            foreach (var row in ImageNetExperiment.LevelRules(parse.GetValue(max)))
+                Console.WriteLine($"  {row.Rule,-16} {row.Level,-32} {row.Classes,8:N0}  {row.Note}");
+            return 0;
+        });
+    }
+
+    private static Command StandInGenerate()
+    {
+        var dataset = OneOf(Required("--dataset", "which stand-in"), "inat2021", "imagenet");
+        var seed = Int("--seed", "chooses the classes, glyphs and images (0 = what Quick mode uses)", 0, 0);
+        var tiny = Flag("--tiny", "the small test-sized stand-in");
+        var output = Text("--out", "folder (default artifacts/standin/KIND-KEY, where Quick looks)", "DIR");
+        return Command("generate", "generate the iNat2021 or ImageNet-21k/1k stand-in in the real on-disk formats", [dataset, seed, tiny, output], parse =>
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var folder = parse.GetValue(output) is { } path ? Path.GetFullPath(path) : null;
+            bool isTiny = parse.GetValue(tiny);
+            var root = parse.GetValue(dataset) == "inat2021"
+                ? StandInData.EnsureInat2021((isTiny ? Inat2021StandInConfig.Tiny() : Inat2021StandInConfig.Quick()) with { Seed = parse.GetValue(seed) }, folder)
+                : StandInData.EnsureImageNet((isTiny ? ImageNetStandInConfig.Tiny() : ImageNetStandInConfig.Quick()) with { Seed = parse.GetValue(seed) }, folder);
+            var manifest = StandInData.ReadManifest(root);
+            Console.WriteLine($"{root}: {manifest.Classes.Count} classes in {manifest.Groups.Count} groups; images " +
+                string.Join(", ", manifest.HardBySplit.Select(s => $"{s.Key} {s.Value.Length:N0} ({s.Value.Count(h => h)} hard)")) + $"; {clock.Elapsed.TotalSeconds:0.0} s");
+            return 0;
+        });
     }
 }

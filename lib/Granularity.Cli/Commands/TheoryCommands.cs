@@ -1,204 +1,139 @@
-using Granularity.Core;
+using System.CommandLine;
 using System.Globalization;
+using Granularity.Core;
 using Granularity.Notebook;
-using Granularity.Runs;
 using Granularity.Theory;
+using static Granularity.Cli.CliOptions;
 
 namespace Granularity.Cli.Commands;
 
-/// <summary>Options shared by the theory commands that build one configuration.</summary>
-internal static class TheoryOptions
+/// <summary>`granularity theory …`: the two-layer convolutional model of notebook 01 (run, sweep, figures).</summary>
+public static class TheoryCommands
 {
-    public const string ConfigUsage = """
-          --paper          start from TheoryConfig.Paper() (d=1000, k=16, 1000 steps) instead of Quick() (d=200, k=6, 600 steps)
-          --d N            dimension d                      --k N          subclasses per superclass
-          --noise X        noise standard deviation σ       --hard-share X share of hard samples in training, in [0, 1]
-          --patches N      patches P                        --steps N      SGD steps
-          --lr X           learning rate                    --batch N      batch size
-          --neurons N      neurons per output m             --seed N       seed
-          --eval-every N   steps between rows of metrics.csv
-          --basis B        standard | random (orthonormal features)
-          --training-set N a fixed training set of N samples (default 0: fresh samples every step)
-        """;
+    public static IEnumerable<Command> Build() => [Group("theory", "the theory experiment of notebook 01", Run(), Sweep(), Figures(), BenchCommands.Theory())];
 
-    public static TheoryConfig Read(CliArguments arguments)
+    /// <summary>The options that build one <see cref="TheoryConfig"/>; each overrides Quick() (or Paper() with --paper) when given.</summary>
+    private sealed class ConfigOptions
     {
-        var config = arguments.Flag("paper") ? TheoryConfig.Paper() : TheoryConfig.Quick();
-        config = config with
+        public readonly Option<bool> Paper = Flag("--paper", "start from TheoryConfig.Paper() (d=1000, k=16, 1000 steps) instead of Quick() (d=200, k=6, 600 steps)");
+        public readonly Option<int?> Dimension = OptionalInt("--d", "dimension d", min: 1);
+        public readonly Option<int?> Subclasses = OptionalInt("--k", "subclasses per superclass", min: 1);
+        public readonly Option<double?> Noise = OptionalDouble("--noise", "noise standard deviation σ", min: 0);
+        public readonly Option<double?> HardShare = OptionalDouble("--hard-share", "share of hard samples in training", 0, 1);
+        public readonly Option<int?> Patches = OptionalInt("--patches", "patches P", min: 1);
+        public readonly Option<int?> Steps = OptionalInt("--steps", "SGD steps", min: 1);
+        public readonly Option<int?> EvalEvery = OptionalInt("--eval-every", "steps between rows of metrics.csv", min: 1);
+        public readonly Option<double?> LearningRate = OptionalDouble("--lr", "learning rate", min: 0);
+        public readonly Option<int?> Batch = OptionalInt("--batch", "batch size", min: 1);
+        public readonly Option<int?> Neurons = OptionalInt("--neurons", "neurons per output m", min: 1);
+        public readonly Option<int?> Seed = OptionalInt("--seed", "seed", min: 0);
+        public readonly Option<int?> TrainingSet = OptionalInt("--training-set", "a fixed training set of N samples (0: fresh samples every step)", min: 0);
+        public readonly Option<string> Basis = Choice("--basis", "feature basis: standard or random (orthonormal)", "standard", "standard", "random");
+
+        public Option[] All => [Paper, Dimension, Subclasses, Noise, HardShare, Patches, Steps, EvalEvery, LearningRate, Batch, Neurons, Seed, TrainingSet, Basis];
+
+        public TheoryConfig Read(ParseResult parse)
         {
-            Dimension = arguments.Int("d", config.Dimension),
-            SubclassesPerSuperclass = arguments.Int("k", config.SubclassesPerSuperclass),
-            NoiseStd = arguments.Double("noise", config.NoiseStd),
-            HardShareInTraining = arguments.Double("hard-share", config.HardShareInTraining),
-            Patches = arguments.Int("patches", config.Patches),
-            Steps = arguments.Int("steps", config.Steps),
-            EvalEvery = arguments.Int("eval-every", config.EvalEvery),
-            LearningRate = arguments.Double("lr", config.LearningRate),
-            BatchSize = arguments.Int("batch", config.BatchSize),
-            NeuronsPerOutput = arguments.Int("neurons", config.NeuronsPerOutput),
-            Seed = arguments.Int("seed", config.Seed),
-            TrainingSetSize = arguments.Int("training-set", config.TrainingSetSize),
-            Basis = arguments.String("basis", "standard") switch
+            var config = parse.GetValue(Paper) ? TheoryConfig.Paper() : TheoryConfig.Quick();
+            return (config with
             {
-                "standard" => FeatureBasis.StandardBasis,
-                "random" => FeatureBasis.RandomOrthonormal,
-                var other => throw new CliUsageException($"--basis must be 'standard' or 'random', got '{other}'"),
-            },
-        };
-        return config.Validate();
-    }
-}
-
-/// <summary>`granularity theory run`: trains the coarse and the fine model of one configuration into its run folder.</summary>
-public sealed class TheoryRunCommand : ICliCommand
-{
-    public string Name => "theory run";
-    public string Summary => "train the coarse and fine two-layer conv nets of one theory configuration (run folder)";
-    public string Usage => "usage: granularity theory run [options] [--runs FOLDER]\n" + TheoryOptions.ConfigUsage +
-        "  --runs FOLDER    run folders root (default GRANULARITY_RUNS or artifacts/runs)\n";
-
-    public int Run(CliArguments arguments)
-    {
-        var config = TheoryOptions.Read(arguments);
-        var runs = arguments.String("runs");
-        arguments.RejectUnknown();
-        TorchRuntime.EnsureNativesLoaded();
-        Console.WriteLine($"theory run {config.Label} on {TorchRuntime.Device.type.ToString().ToLowerInvariant()}");
-        var run = TheoryExperiment.GetOrRun(config, runs, progress: line => Console.Error.Write($"\r  {line}   "));
-        Console.Error.WriteLine();
-        Console.WriteLine(TheoryExperiment.SummaryTable(new[] { run }));
-        Console.WriteLine($"{(run.FromCache ? "read from" : "written to")} {run.Folder.Path}");
-        return 0;
-    }
-}
-
-/// <summary>`granularity theory sweep`: runs the Quick or Full sweep over k, noise, d, hard share and seeds.</summary>
-public sealed class TheorySweepCommand : ICliCommand
-{
-    public string Name => "theory sweep";
-    public string Summary => "run the theory sweep (k, noise, d, hard share × seeds) into run folders; prints a table";
-    public string Usage => """
-        usage: granularity theory sweep [--quick | --full] [--seeds 0,1,2] [--runs FOLDER]
-          --quick          TheorySweep.Quick(): d=200, k ∈ {2,4,6,10}, 3 seeds (default)
-          --full           TheorySweep.Full(): d=1000, k ∈ {2,4,8,12,16}, 5 seeds
-          --seeds          override the seeds
-          --runs FOLDER    run folders root (default GRANULARITY_RUNS or artifacts/runs)
-        """;
-
-    public int Run(CliArguments arguments)
-    {
-        var full = arguments.Flag("full");
-        var quick = arguments.Flag("quick");
-        if (full && quick) throw new CliUsageException("choose one of --quick and --full");
-        var seeds = arguments.IntList("seeds", min: 0);
-        var runsRoot = arguments.String("runs");
-        arguments.RejectUnknown();
-        var sweep = full ? TheorySweep.Full() : TheorySweep.Quick();
-        if (seeds is not null) sweep = sweep with { Seeds = seeds };
-        TorchRuntime.EnsureNativesLoaded();
-        var configs = sweep.Configs;
-        Console.WriteLine($"theory sweep '{sweep.Name}': {configs.Count} configurations on {TorchRuntime.Device.type.ToString().ToLowerInvariant()}");
-        var done = 0;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var runs = TheoryExperiment.RunSweep(sweep, runsRoot, run =>
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  [{++done}/{configs.Count}] {run.Config.Label}: {(run.FromCache ? "cached" : $"{run.Summary.Seconds:0.0} s")}")));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sweep done in {clock.Elapsed.TotalSeconds:0.0} s"));
-        Console.WriteLine();
-        Console.WriteLine(TheoryExperiment.SummaryTable(runs));
-        Console.WriteLine($"run folders: {Path.Combine(runsRoot ?? ProjectPaths.RunsRoot, TheoryExperiment.ExperimentName)}");
-        return 0;
-    }
-}
-
-/// <summary>`granularity theory bench`: SGD steps per second (vs a per-patch-loop peer), live tensors and peak memory.</summary>
-public sealed class TheoryBenchCommand : ICliCommand
-{
-    public string Name => "theory bench";
-    public string Summary => "benchmark theory SGD steps/s (Quick and Paper configs), live tensors over 1,000 steps, peak memory";
-    public string Usage => """
-        usage: granularity theory bench [--steps N] [--repeats N] [--live-steps N] [--only quick|paper] [--threads N]
-          --steps N        steps per timed repeat (default 200)
-          --repeats N      interleaved repeats of the vectorised step and the per-patch-loop peer (default 3)
-          --live-steps N   steps over which the live tensor count must stay flat (default 1000)
-          --only C         benchmark only the quick or only the paper configuration
-          --threads N      torch intra-op threads while training (default 1, as in runs)
-        """;
-
-    public int Run(CliArguments arguments)
-    {
-        var steps = arguments.Int("steps", 200, min: 1);
-        var repeats = arguments.Int("repeats", 3, min: 1);
-        var liveSteps = arguments.Int("live-steps", 1000, min: 1);
-        var only = arguments.String("only");
-        if (only is not null and not "quick" and not "paper") throw new CliUsageException($"--only must be 'quick' or 'paper', got '{only}'");
-        TheoryExperiment.Threads = arguments.Int("threads", TheoryExperiment.Threads, min: 1, max: 256);
-        arguments.RejectUnknown();
-        TorchRuntime.EnsureNativesLoaded();
-        Console.WriteLine($"theory bench on {TorchRuntime.Device.type.ToString().ToLowerInvariant()}, {Environment.ProcessorCount} logical CPUs, training with {TheoryExperiment.Threads} torch thread(s), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        var configs = new List<(string Name, TheoryConfig Config)>();
-        if (only is null or "quick") configs.Add(("Quick", TheoryConfig.Quick()));
-        if (only is null or "paper") configs.Add(("Paper", TheoryConfig.Paper()));
-        var leaked = false;
-        foreach (var (name, config) in configs)
-        {
-            var result = TheoryBenchmark.Run(config, steps, repeats, liveSteps, progress: line => Console.WriteLine("  " + line));
-            leaked |= result.LiveTensorsAfter != result.LiveTensorsBefore;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
-                {name} ({result.Config}, batch {config.BatchSize}, P={config.Patches}, m={config.NeuronsPerOutput}):
-                  vectorised step       median {result.MedianVectorised,7:0.0} steps/s  (repeats: {string.Join(", ", result.VectorisedStepsPerSecond.Select(v => v.ToString("0", CultureInfo.InvariantCulture)))})
-                  per-patch-loop peer   median {result.MedianPerPatchLoop,7:0.0} steps/s  (repeats: {string.Join(", ", result.PerPatchLoopStepsPerSecond.Select(v => v.ToString("0", CultureInfo.InvariantCulture)))})
-                  ratio vectorised/peer {result.MedianRatio:0.00}×
-                  live tensors          {result.LiveTensorsBefore} before, {result.LiveTensorsAfter} after {result.LiveTensorSteps} more steps
-                  peak working set      {result.PeakWorkingSetBytes / 1048576.0:0} MiB (process, cumulative)
-                """));
+                Dimension = parse.GetValue(Dimension) ?? config.Dimension,
+                SubclassesPerSuperclass = parse.GetValue(Subclasses) ?? config.SubclassesPerSuperclass,
+                NoiseStd = parse.GetValue(Noise) ?? config.NoiseStd,
+                HardShareInTraining = parse.GetValue(HardShare) ?? config.HardShareInTraining,
+                Patches = parse.GetValue(Patches) ?? config.Patches,
+                Steps = parse.GetValue(Steps) ?? config.Steps,
+                EvalEvery = parse.GetValue(EvalEvery) ?? config.EvalEvery,
+                LearningRate = parse.GetValue(LearningRate) ?? config.LearningRate,
+                BatchSize = parse.GetValue(Batch) ?? config.BatchSize,
+                NeuronsPerOutput = parse.GetValue(Neurons) ?? config.NeuronsPerOutput,
+                Seed = parse.GetValue(Seed) ?? config.Seed,
+                TrainingSetSize = parse.GetValue(TrainingSet) ?? config.TrainingSetSize,
+                Basis = parse.GetValue(Basis) == "random" ? FeatureBasis.RandomOrthonormal : FeatureBasis.StandardBasis,
+            }).Validate();
         }
-        if (leaked) Console.WriteLine("LEAK: the live tensor count grew across steps");
-        return leaked ? 1 : 0;
     }
-}
 
-/// <summary>`granularity theory figures`: the notebook's figures and results table from the sweep's run folders, without a notebook host.</summary>
-public sealed class TheoryFiguresCommand : ICliCommand
-{
-    public string Name => "theory figures";
-    public string Summary => "export the theory figures (model, dynamics, accuracy, hard vs k, sweeps) and print the results-vs-paper table";
-    public string Usage => """
-        usage: granularity theory figures [--quick | --full] [--out FOLDER] [--runs FOLDER]
-          --quick / --full  which sweep's runs to read (missing runs are trained first); Quick is the default
-          --out FOLDER      where figures go (default GRANULARITY_FIGURES or artifacts/figures, then 01-theory-coarse-vs-fine)
-          --runs FOLDER     run folders root (default GRANULARITY_RUNS or artifacts/runs)
-        """;
-
-    public int Run(CliArguments arguments)
+    private static Command Run()
     {
-        var full = arguments.Flag("full");
-        var quick = arguments.Flag("quick");
-        if (full && quick) throw new CliUsageException("choose one of --quick and --full");
-        var output = arguments.String("out", Path.Combine(ProjectPaths.FiguresRoot, "01-theory-coarse-vs-fine"));
-        var runsRoot = arguments.String("runs");
-        arguments.RejectUnknown();
-        NotebookSetup.InstallFSharpCoreResolver();
-        TorchRuntime.EnsureNativesLoaded();
-        var sweep = full ? TheorySweep.Full() : TheorySweep.Quick();
-        var runs = TheoryExperiment.RunSweep(sweep, runsRoot);
-        var config = sweep.Base;
-        var charts = new (string Id, Func<Plotly.NET.GenericChart> Build)[]
+        var config = new ConfigOptions();
+        var runs = CliOptions.Runs();
+        return Command("run", "train the coarse and fine two-layer conv nets of one theory configuration (run folder)", [.. config.All, runs], parse =>
         {
-            ("theory-model", () => Granularity.Plots.TheoryCharts.DataModel(config)),
-            ("theory-dynamics", () => Granularity.Plots.TheoryCharts.Dynamics(TheorySweep.Along(runs, config, SweepAxis.Seed))),
-            ("theory-accuracy", () => Granularity.Plots.TheoryCharts.Accuracy(TheorySweep.Along(runs, config, SweepAxis.Seed))),
-            ("theory-hard-vs-k", () => Granularity.Plots.TheoryCharts.HardAccuracyVsK(TheorySweep.Along(runs, config, SweepAxis.Subclasses))),
-            ("theory-sweeps", () => Granularity.Plots.TheoryCharts.Sweeps(runs, sweep)),
-        };
-        foreach (var (id, build) in charts)
+            var chosen = config.Read(parse);
+            TorchRuntime.EnsureNativesLoaded();
+            Console.WriteLine($"theory run {chosen.Label} on {TorchRuntime.Device.type.ToString().ToLowerInvariant()}");
+            var run = TheoryExperiment.GetOrRun(chosen, parse.GetValue(runs), progress: line => Console.Error.Write($"\r  {line}   "));
+            Console.Error.WriteLine();
+            Console.WriteLine(TheoryExperiment.SummaryTable(new[] { run }));
+            Console.WriteLine($"{(run.FromCache ? "read from" : "written to")} {run.Folder.Path}");
+            return 0;
+        });
+    }
+
+    private static Option<bool> QuickSweep() => Flag("--quick", "the Quick sweep (default): d=200, k ∈ {2,4,6,10}, 3 seeds");
+    private static Option<bool> FullSweep() => Flag("--full", "the Full sweep: d=1000, k ∈ {2,4,8,12,16}, 5 seeds");
+
+    private static Command Sweep()
+    {
+        Option<bool> quick = QuickSweep(), full = FullSweep();
+        var seeds = IntList("--seeds", "override the seeds");
+        var runs = CliOptions.Runs();
+        var command = Command("sweep", "run the theory sweep (k, noise, d, hard share × seeds) into run folders; prints a table", [quick, full, seeds, runs], parse =>
         {
-            var files = Granularity.Plots.FigureExport.Save(build(), output, id);
-            Console.WriteLine($"{id}: {files.Html}{(files.Png is null ? "" : ", .png, .svg")}");
-        }
-        Console.WriteLine();
-        foreach (var check in Granularity.Plots.TheoryCharts.ClaimChecks(runs, sweep))
-            Console.WriteLine($"[{(check.Holds ? "holds" : "FAILS")}] {check.Claim}\n    paper: {check.Paper}\n    ours:  {check.Ours}   (expected {check.Expected})");
-        return 0;
+            var sweep = parse.GetValue(full) ? TheorySweep.Full() : TheorySweep.Quick();
+            if (parse.GetList(seeds) is { } chosen) sweep = sweep with { Seeds = chosen };
+            var runsRoot = parse.GetValue(runs);
+            TorchRuntime.EnsureNativesLoaded();
+            var configs = sweep.Configs;
+            Console.WriteLine($"theory sweep '{sweep.Name}': {configs.Count} configurations on {TorchRuntime.Device.type.ToString().ToLowerInvariant()}");
+            var done = 0;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var results = TheoryExperiment.RunSweep(sweep, runsRoot, run =>
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  [{++done}/{configs.Count}] {run.Config.Label}: {(run.FromCache ? "cached" : $"{run.Summary.Seconds:0.0} s")}")));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sweep done in {clock.Elapsed.TotalSeconds:0.0} s"));
+            Console.WriteLine();
+            Console.WriteLine(TheoryExperiment.SummaryTable(results));
+            Console.WriteLine($"run folders: {Path.Combine(runsRoot ?? ProjectPaths.RunsRoot, TheoryExperiment.ExperimentName)}");
+            return 0;
+        });
+        AtMostOneOf(command, quick, full);
+        return command;
+    }
+
+    private static Command Figures()
+    {
+        Option<bool> quick = QuickSweep(), full = FullSweep();
+        var output = Text("--out", "where figures go", Path.Combine(ProjectPaths.FiguresRoot, "01-theory-coarse-vs-fine"), "DIR");
+        var runs = CliOptions.Runs();
+        var command = Command("figures", "export the theory figures (model, dynamics, accuracy, hard vs k, sweeps) and print the results-vs-paper table",
+            [quick, full, output, runs], parse =>
+        {
+            NotebookSetup.InstallFSharpCoreResolver();
+            TorchRuntime.EnsureNativesLoaded();
+            var sweep = parse.GetValue(full) ? TheorySweep.Full() : TheorySweep.Quick();
+            var results = TheoryExperiment.RunSweep(sweep, parse.GetValue(runs));
+            var config = sweep.Base;
+            var charts = new (string Id, Func<Plotly.NET.GenericChart> Build)[]
+            {
+                ("theory-model", () => Plots.TheoryCharts.DataModel(config)),
+                ("theory-dynamics", () => Plots.TheoryCharts.Dynamics(TheorySweep.Along(results, config, SweepAxis.Seed))),
+                ("theory-accuracy", () => Plots.TheoryCharts.Accuracy(TheorySweep.Along(results, config, SweepAxis.Seed))),
+                ("theory-hard-vs-k", () => Plots.TheoryCharts.HardAccuracyVsK(TheorySweep.Along(results, config, SweepAxis.Subclasses))),
+                ("theory-sweeps", () => Plots.TheoryCharts.Sweeps(results, sweep)),
+            };
+            foreach (var (id, build) in charts)
+            {
+                var files = Plots.FigureExport.Save(build(), parse.GetValue(output)!, id);
+                Console.WriteLine($"{id}: {files.Html}{(files.Png is null ? "" : ", .png, .svg")}");
+            }
+            Console.WriteLine();
+            foreach (var check in Plots.TheoryCharts.ClaimChecks(results, sweep))
+                Console.WriteLine($"[{(check.Holds ? "holds" : "FAILS")}] {check.Claim}\n    paper: {check.Paper}\n    ours:  {check.Ours}   (expected {check.Expected})");
+            return 0;
+        });
+        AtMostOneOf(command, quick, full);
+        return command;
     }
 }

@@ -1,60 +1,63 @@
+using System.CommandLine;
+using Granularity.Experiments;
 using Granularity.Core;
-using Granularity.Notebook;
 using Granularity.Runs;
 using Granularity.Training;
 using TorchSharp;
+using static Granularity.Cli.CliOptions;
 
 namespace Granularity.Cli.Commands;
 
-/// <summary>Shared option handling of the training commands: a config file or a named protocol, runs root, threads.</summary>
-internal static class TrainingCli
+/// <summary>The options every training command shares: a config file or a named protocol, runs root, threads.</summary>
+internal sealed class TrainingCliOptions
 {
-    public const string ConfigUsage = """
-          --config FILE             a TrainingConfig JSON (write one with --write-config), or
-          --protocol NAME           quick | quick-linear-probe | inat2021-resnet34 | imagenet21k-vitb16 (default quick)
-          --pretraining-level L     with --protocol: the level to pretrain on (default leaf)
-          --target-level T          with --protocol: the target level (default coarse)
-          --seed N                  with --protocol (default 0)
-          --runs DIR                run folders root (default GRANULARITY_RUNS or artifacts/runs)
-          --threads N               torch CPU threads (default: torch's own choice)
-          --write-config FILE       write the resolved config as JSON and exit
-        """;
+    public readonly Option<string?> ConfigFile = Text("--config", "a TrainingConfig JSON (write one with --write-config); excludes --protocol", "FILE");
+    public readonly Option<string?> Protocol = OptionalChoice("--protocol", "named protocol (default quick)", [.. TrainingProtocols.Names]);
+    public readonly Option<string?> PretrainingLevel = Text("--pretraining-level", "the level to pretrain on (default leaf, or the config file's)", "LEVEL");
+    public readonly Option<string?> TargetLevel = Text("--target-level", "the target level (default coarse, or the config file's)", "LEVEL");
+    public readonly Option<int?> Seed = OptionalInt("--seed", "seed (default 0, or the config file's)", min: 0);
+    public readonly Option<string?> Runs = CliOptions.Runs();
+    public readonly Option<int> Threads = ThreadsOption();
+    public readonly Option<string?> WriteConfig = Text("--write-config", "write the resolved config as JSON and exit", "FILE");
 
-    public static TrainingConfig Config(CliArguments arguments)
+    public static Option<int> ThreadsOption() => Int("--threads", "torch CPU threads (0: torch's own choice)", 0, 0, 1024);
+
+    /// <summary>Runs root and threads only (commands that read a config from elsewhere).</summary>
+    public Option[] Common => [Runs, Threads];
+
+    public Option[] All => [ConfigFile, Protocol, PretrainingLevel, TargetLevel, Seed, Runs, Threads, WriteConfig];
+
+    public void Validate(Command command) => AtMostOneOf(command, ConfigFile, Protocol);
+
+    public TrainingConfig Config(ParseResult parse)
     {
-        var file = arguments.String("config");
-        var protocol = arguments.String("protocol");
-        var pretrainingLevel = arguments.String("pretraining-level");
-        var targetLevel = arguments.String("target-level");
-        var seed = arguments.Int("seed", -1, min: 0);
-        if (file is not null)
+        var pretraining = parse.GetValue(PretrainingLevel);
+        var target = parse.GetValue(TargetLevel);
+        var seed = parse.GetValue(Seed);
+        if (parse.GetValue(ConfigFile) is { } file)
         {
-            if (protocol is not null) throw new CliUsageException("give either --config or --protocol, not both");
             var config = JsonFiles.Read<TrainingConfig>(Path.GetFullPath(file));
-            return (config with
-            {
-                PretrainingLevel = pretrainingLevel ?? config.PretrainingLevel,
-                TargetLevel = targetLevel ?? config.TargetLevel,
-                Seed = seed >= 0 ? seed : config.Seed,
-            }).Validated();
+            return (config with { PretrainingLevel = pretraining ?? config.PretrainingLevel, TargetLevel = target ?? config.TargetLevel, Seed = seed ?? config.Seed }).Validated();
         }
-        return TrainingProtocols.Named(protocol ?? "quick", pretrainingLevel ?? "leaf", targetLevel ?? "coarse", Math.Max(seed, 0)).Validated();
+        return TrainingProtocols.Named(parse.GetValue(Protocol) ?? "quick", pretraining ?? "leaf", target ?? "coarse", seed ?? 0).Validated();
     }
 
-    public static TrainingOptions Options(CliArguments arguments)
+    public TrainingOptions Options(ParseResult parse, IProgressReporter? progress)
     {
-        var runs = arguments.String("runs");
-        var threads = arguments.Int("threads", 0, min: 0, max: 1024);
-        if (threads > 0) { TorchRuntime.EnsureNativesLoaded(); torch.set_num_threads(threads); }
-        return TrainingOptions.ForConsole(runs is null ? null : Path.GetFullPath(runs));
+        ApplyThreads(parse, Threads);
+        var runs = parse.GetValue(Runs);
+        return TrainingOptions.ForConsole(runs is null ? null : Path.GetFullPath(runs), progress).WithDatasetsIfUnset(ExperimentDatasets.All);
+    }
+
+    public static void ApplyThreads(ParseResult parse, Option<int> threads)
+    {
+        if (parse.GetValue(threads) is > 0 and var count) { TorchRuntime.EnsureNativesLoaded(); torch.set_num_threads(count); }
     }
 
     /// <summary>Writes the config when --write-config is given; returns true when the command should stop there.</summary>
-    public static bool WroteConfig<T>(CliArguments arguments, T config)
+    public bool WroteConfig<T>(ParseResult parse, T config)
     {
-        var path = arguments.String("write-config");
-        if (path is null) return false;
-        arguments.RejectUnknown();
+        if (parse.GetValue(WriteConfig) is not { } path) return false;
         JsonFiles.Write(Path.GetFullPath(path), config);
         Console.WriteLine($"wrote {Path.GetFullPath(path)}");
         return true;
@@ -65,164 +68,122 @@ internal static class TrainingCli
         foreach (var e in evaluations)
             Console.WriteLine($"  {title} {e.Split,-8} level {e.Level,-10} n={e.Count,-7} top-1 error {e.Top1Error:P2}  top-5 error {e.Top5Error:P2}");
     }
-
-    public static int Guarded(Func<int> run)
-    {
-        try { return run(); }
-        catch (TrainingDivergedException error) { Console.Error.WriteLine($"\nstopped: {error.Message}"); return 3; }
-        catch (TrainingInterruptedException error) { Console.Error.WriteLine($"\n{error.Message}"); return 4; }
-        catch (InvalidOperationException error) { Console.Error.WriteLine(error.Message); return 1; }
-    }
 }
 
-/// <summary>`granularity train`: pretraining at one level (or the baseline at the target level).</summary>
-public sealed class TrainCommand : ICliCommand
+/// <summary>`granularity train | finetune | evaluate | sweep [task]`: the training engine on one config or a grid of them.</summary>
+public static class TrainingCommands
 {
-    public string Name => "train";
-    public string Summary => "pretrain at a granularity level (resumable run folder with checkpoints)";
-    public string Usage => "usage: granularity train [options]   pretrains the config's PretrainingLevel (the baseline when it equals the target)\n" + TrainingCli.ConfigUsage;
+    public static IEnumerable<Command> Build() => [Train(), Finetune(), Evaluate(), Sweep()];
 
-    public int Run(CliArguments arguments)
+    private static Command Train()
     {
-        var config = TrainingCli.Config(arguments).PretrainingPart();
-        if (TrainingCli.WroteConfig(arguments, config)) return 0;
-        var options = TrainingCli.Options(arguments);
-        arguments.RejectUnknown();
-        return TrainingCli.Guarded(() =>
+        var options = new TrainingCliOptions();
+        var command = Command("train", "pretrain at a granularity level: the config's PretrainingLevel, the baseline when it equals the target (resumable run folder)", options.All, parse =>
         {
-            var result = TrainingEngine.Pretrain(config, options);
+            var config = options.Config(parse).PretrainingPart();
+            if (options.WroteConfig(parse, config)) return 0;
+            var result = ConsoleProgress.Run(progress => TrainingEngine.Pretrain(config, options.Options(parse, progress)));
             Console.WriteLine($"{(result.FromCache ? "reused" : "trained")} {result.Folder}");
-            TrainingCli.Print("own level", result.Summary.OwnLevel);
+            TrainingCliOptions.Print("own level", result.Summary.OwnLevel);
             return 0;
         });
+        options.Validate(command);
+        command.Subcommands.Add(BenchCommands.Training());
+        return command;
     }
-}
 
-/// <summary>`granularity finetune`: the whole experiment: pretraining (reused), new head, transfer, target evaluation.</summary>
-public sealed class FinetuneCommand : ICliCommand
-{
-    public string Name => "finetune";
-    public string Summary => "pretrain (reused if done), replace the head, transfer to the target level, evaluate";
-    public string Usage => "usage: granularity finetune [options]\n" + TrainingCli.ConfigUsage;
-
-    public int Run(CliArguments arguments)
+    private static Command Finetune()
     {
-        var config = TrainingCli.Config(arguments);
-        if (TrainingCli.WroteConfig(arguments, config)) return 0;
-        var options = TrainingCli.Options(arguments);
-        arguments.RejectUnknown();
-        return TrainingCli.Guarded(() =>
+        var options = new TrainingCliOptions();
+        var command = Command("finetune", "pretrain (reused if done), replace the head, transfer to the target level, evaluate", options.All, parse =>
         {
-            var result = TrainingEngine.Run(config, options);
+            var config = options.Config(parse);
+            if (options.WroteConfig(parse, config)) return 0;
+            var result = ConsoleProgress.Run(progress => TrainingEngine.Run(config, options.Options(parse, progress)));
             Console.WriteLine($"{(result.FromCache ? "reused" : "finished")} {result.Folder}");
-            TrainingCli.Print("target", result.Summary.Target);
-            TrainingCli.Print("pretrained", result.Summary.PretrainedOwnLevel);
+            TrainingCliOptions.Print("target", result.Summary.Target);
+            TrainingCliOptions.Print("pretrained", result.Summary.PretrainedOwnLevel);
             return 0;
         });
-    }
-}
-
-/// <summary>`granularity evaluate`: errors of a checkpoint (or a finished run) at a level.</summary>
-public sealed class EvaluateCommand : ICliCommand
-{
-    public string Name => "evaluate";
-    public string Summary => "top-1/top-5 error of a checkpoint at a level, or the summary of a finished run";
-    public string Usage => """
-        usage: granularity evaluate --checkpoint FILE --level L [--seed N] [--threads N]
-               granularity evaluate --run FOLDER
-          --checkpoint   a model.ckpt / checkpoint.ckpt; its head must fit level L (same level and class count)
-          --level        the level to evaluate at
-          --seed         the dataset seed (default: the seed in the checkpoint's config)
-          --run          print the summary of a finished experiment folder
-        """;
-
-    public int Run(CliArguments arguments)
-    {
-        var run = arguments.String("run");
-        var checkpoint = arguments.String("checkpoint");
-        var level = arguments.String("level");
-        var seed = arguments.Int("seed", -1, min: 0);
-        TrainingCli.Options(arguments);
-        arguments.RejectUnknown();
-        if (run is not null)
-        {
-            var view = TrainingRuns.Load(Path.GetFullPath(run));
-            Console.WriteLine($"{view.Folder}: {view.Summary.PretrainingLevel} → {view.Summary.TargetLevel} ({view.Summary.TransferMode}, seed {view.Summary.Seed})");
-            TrainingCli.Print("target", view.Summary.Target);
-            return 0;
-        }
-        if (checkpoint is null || level is null) throw new CliUsageException("give --run FOLDER, or --checkpoint FILE with --level L");
-        var header = Checkpoint.Read(Path.GetFullPath(checkpoint)).Header;
-        var dataset = header.ConfigType == nameof(TrainingConfig)
-            ? JsonFiles_Deserialize<TrainingConfig>(header.ConfigJson).Dataset
-            : JsonFiles_Deserialize<PretrainingConfig>(header.ConfigJson).Dataset;
-        var configSeed = header.ConfigType == nameof(TrainingConfig)
-            ? JsonFiles_Deserialize<TrainingConfig>(header.ConfigJson).Seed
-            : JsonFiles_Deserialize<PretrainingConfig>(header.ConfigJson).Seed;
-        var results = TrainingEngine.Evaluate(Path.GetFullPath(checkpoint), dataset, level, seed >= 0 ? seed : configSeed);
-        TrainingCli.Print("", results.Select(r => r.Summary));
-        return 0;
+        options.Validate(command);
+        return command;
     }
 
-    private static T JsonFiles_Deserialize<T>(string json) =>
-        System.Text.Json.JsonSerializer.Deserialize<T>(json, JsonFiles.Options) ?? throw new InvalidDataException($"the checkpoint's config is not a {typeof(T).Name}");
-}
-
-/// <summary>`granularity sweep`: levels × seeds, run here in turn or submitted as a Slurm job array.</summary>
-public sealed class SweepCommand : ICliCommand
-{
-    public string Name => "sweep";
-    public string Summary => "run pretraining levels × seeds here, or submit them as a Slurm job array (--slurm)";
-    public string Usage => """
-        usage: granularity sweep --levels L1,L2,… [--seeds 0,1,2] [--name NAME] [--slurm [--wait] …] [config options]
-          --levels        pretraining levels, one experiment each (include the target level for the baseline)
-          --seeds         seeds (default 0)
-          --name          sweep name (default: the protocol's)
-          --slurm         write sweep.sbatch (one array task per level × seed) and submit it with sbatch
-          --wait          with --slurm: wait for the job array, then list the run folders
-          --cpus N --mem MB --time HH:MM:SS --gpus N --partition P   Slurm resources per task (defaults 1, 2000, -, 0, -)
-          --cli "COMMAND" how a task calls granularity (default: this command line)
-          --timeout-min N with --wait (default 120)
-        """ + "\n" + TrainingCli.ConfigUsage;
-
-    public int Run(CliArguments arguments)
+    private static Command Evaluate()
     {
-        var levels = (arguments.String("levels") ?? throw new CliUsageException("--levels is required"))
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var seeds = arguments.IntList("seeds", min: 0) ?? [0];
-        var slurm = arguments.Flag("slurm");
-        var wait = arguments.Flag("wait");
-        var slurmOptions = new SlurmOptions(arguments.Int("cpus", 1, 1, 1024), arguments.Int("mem", 2000, 100), arguments.String("time"),
-            arguments.Int("gpus", 0, 0, 16), arguments.String("partition"), arguments.String("cli"));
-        var timeout = TimeSpan.FromMinutes(arguments.Int("timeout-min", 120, 1));
-        var baseConfig = TrainingCli.Config(arguments);
-        var name = arguments.String("name", baseConfig.Protocol);
-        var options = TrainingCli.Options(arguments);
-        arguments.RejectUnknown();
-        if (wait && !slurm) throw new CliUsageException("--wait needs --slurm");
-        var sweep = Sweeps.Grid(name, levels, seeds, (level, seed) => baseConfig with { PretrainingLevel = level, Seed = seed });
-        var root = options.RunsRoot ?? ProjectPaths.RunsRoot;
-        var sweepFile = Sweeps.Write(sweep, root);
-        Console.WriteLine($"sweep {sweep.Name}: {sweep.Experiments.Count} experiments → {sweepFile}");
-        if (!slurm)
+        var run = Text("--run", "print the summary of a finished experiment folder", "FOLDER");
+        var checkpoint = Text("--checkpoint", "a model.ckpt / checkpoint.ckpt; its head must fit --level (same level and class count)", "FILE");
+        var level = Text("--level", "the level to evaluate the checkpoint at", "LEVEL");
+        var seed = OptionalInt("--seed", "the dataset seed (default: the seed in the checkpoint's config)", min: 0);
+        var threads = TrainingCliOptions.ThreadsOption();
+        var command = Command("evaluate", "top-1/top-5 error of a checkpoint at a level, or the summary of a finished run", [run, checkpoint, level, seed, threads], parse =>
         {
-            return TrainingCli.Guarded(() =>
+            TrainingCliOptions.ApplyThreads(parse, threads);
+            if (parse.GetValue(run) is { } folder)
             {
-                Sweeps.RunLocally(sweep, options);
-                return Report(sweep, root);
-            });
-        }
-        if (!Sweeps.OnPath("sbatch")) { Console.Error.WriteLine("sbatch is not on PATH: start Slurm (eng/start-slurm.sh on a single machine) or run without --slurm"); return 1; }
-        return TrainingCli.Guarded(() => Submit(sweep, sweepFile, root, slurmOptions, wait, timeout));
+                var view = TrainingRuns.Load(Path.GetFullPath(folder));
+                Console.WriteLine($"{view.Folder}: {view.Summary.PretrainingLevel} → {view.Summary.TargetLevel} ({view.Summary.TransferMode}, seed {view.Summary.Seed})");
+                TrainingCliOptions.Print("target", view.Summary.Target);
+                return 0;
+            }
+            if (parse.GetValue(checkpoint) is not { } checkpointFile || parse.GetValue(level) is null)
+                throw new CliUsageException("give --run FOLDER, or --checkpoint FILE with --level LEVEL");
+            var path = Path.GetFullPath(checkpointFile);
+            var header = Checkpoint.Read(path).Header;
+            var (dataset, configSeed) = header.ConfigType == nameof(TrainingConfig)
+                ? Deserialize<TrainingConfig>(header.ConfigJson) is var t ? (t.Dataset, t.Seed) : default
+                : Deserialize<PretrainingConfig>(header.ConfigJson) is var p ? (p.Dataset, p.Seed) : default;
+            var results = TrainingEngine.Evaluate(path, dataset, parse.GetValue(level)!, parse.GetValue(seed) ?? configSeed, ExperimentDatasets.All);
+            TrainingCliOptions.Print("", results.Select(r => r.Summary));
+            return 0;
+        });
+        AtMostOneOf(command, run, checkpoint);
+        return command;
     }
 
-    private static int Submit(SweepConfig sweep, string sweepFile, string root, SlurmOptions slurmOptions, bool wait, TimeSpan timeout)
+    private static T Deserialize<T>(string json) =>
+        System.Text.Json.JsonSerializer.Deserialize<T>(json, JsonFiles.Options) ?? throw new InvalidDataException($"the checkpoint's config is not a {typeof(T).Name}");
+
+    private static Command Sweep()
     {
-        var job = Sweeps.Submit(sweep, sweepFile, root, slurmOptions);
-        Console.WriteLine($"submitted job array {job} ({sweep.Experiments.Count} tasks); script {Path.Combine(Path.GetDirectoryName(sweepFile)!, Sweeps.ScriptFile)}");
-        if (!wait) return 0;
-        if (!Sweeps.WaitForJob(job, timeout)) { Console.Error.WriteLine($"job {job} still queued or running after {timeout.TotalMinutes} min"); return 1; }
-        return Report(sweep, root);
+        var options = new TrainingCliOptions();
+        var levels = List("--levels", "pretraining levels, one experiment each (include the target level for the baseline)", "L1,L2,…");
+        levels.Required = true;
+        var seeds = IntList("--seeds", "seeds (default 0)");
+        var name = Text("--name", "sweep name (default: the protocol's)");
+        var slurm = SlurmCliOptions.Create(cpus: 1, memoryMb: 2000, gpus: 0);
+        var wait = Flag("--wait", "with --slurm: wait for the job array, then list the run folders");
+        var timeout = Int("--timeout-min", "with --wait: minutes to wait", 120, 1);
+        var command = Command("sweep", "run pretraining levels × seeds here, or submit them as a Slurm job array (--slurm)",
+            [levels, seeds, name, .. slurm.All, wait, timeout, .. options.All], parse =>
+        {
+            var baseConfig = options.Config(parse);
+            var sweep = Sweeps.Grid(parse.GetValue(name) ?? baseConfig.Protocol, parse.GetList(levels)!, parse.GetList(seeds) ?? [0],
+                (level, seed) => baseConfig with { PretrainingLevel = level, Seed = seed });
+            var trainingOptions = options.Options(parse, null);
+            var root = trainingOptions.RunsRoot ?? ProjectPaths.RunsRoot;
+            var sweepFile = Sweeps.Write(sweep, root);
+            Console.WriteLine($"sweep {sweep.Name}: {sweep.Experiments.Count} experiments → {sweepFile}");
+            if (!parse.GetValue(slurm.Submit))
+            {
+                ConsoleProgress.Run(progress => { Sweeps.RunLocally(sweep, options.Options(parse, progress)); return 0; });
+                return Report(sweep, root);
+            }
+            if (!Sweeps.OnPath("sbatch")) throw new InvalidOperationException("sbatch is not on PATH: start Slurm (eng/start-slurm.sh on a single machine) or run without --slurm");
+            var job = Sweeps.Submit(sweep, sweepFile, root, slurm.Read(parse));
+            Console.WriteLine($"submitted job array {job} ({sweep.Experiments.Count} tasks); script {Path.Combine(Path.GetDirectoryName(sweepFile)!, Sweeps.ScriptFile)}");
+            if (!parse.GetValue(wait)) return 0;
+            var limit = TimeSpan.FromMinutes(parse.GetValue(timeout));
+            if (!Sweeps.WaitForJob(job, limit)) throw new InvalidOperationException($"job {job} still queued or running after {limit.TotalMinutes} min");
+            return Report(sweep, root);
+        });
+        options.Validate(command);
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(wait) is { Implicit: false } && result.GetValue(slurm.Submit) is false) result.AddError("--wait needs --slurm");
+        });
+        command.Subcommands.Add(SweepTask());
+        return command;
     }
 
     private static int Report(SweepConfig sweep, string root)
@@ -237,29 +198,48 @@ public sealed class SweepCommand : ICliCommand
         }
         return results.All(r => r is not null) ? 0 : 1;
     }
-}
 
-/// <summary>`granularity sweep task`: one array task of a sweep (what sweep.sbatch runs).</summary>
-public sealed class SweepTaskCommand : ICliCommand
-{
-    public string Name => "sweep task";
-    public string Summary => "run experiment INDEX of a sweep.json (a Slurm array task)";
-    public string Usage => "usage: granularity sweep task --sweep FILE --index N [--runs DIR] [--threads N]";
-
-    public int Run(CliArguments arguments)
+    private static Command SweepTask()
     {
-        var file = arguments.RequiredString("sweep");
-        var index = arguments.Int("index", -1, min: 0);
-        if (index < 0) throw new CliUsageException("--index is required");
-        var options = TrainingCli.Options(arguments);
-        arguments.RejectUnknown();
-        var sweep = Sweeps.Read(Path.GetFullPath(file));
-        return TrainingCli.Guarded(() =>
+        var file = Required("--sweep", "the sweep.json", "FILE");
+        var index = Int("--index", "the experiment (array task) to run", 0, 0);
+        index.Required = true;
+        var options = new TrainingCliOptions();
+        return Command("task", "run experiment INDEX of a sweep.json (a Slurm array task)", [file, index, .. options.Common], parse =>
         {
-            var result = Sweeps.RunTask(sweep, index, options);
-            Console.WriteLine($"task {index}: {(result.FromCache ? "reused" : "finished")} {result.Folder}");
-            TrainingCli.Print("target", result.Summary.Target);
+            var sweep = Sweeps.Read(Path.GetFullPath(parse.GetValue(file)!));
+            var i = parse.GetValue(index);
+            var result = ConsoleProgress.Run(progress => Sweeps.RunTask(sweep, i, options.Options(parse, progress)));
+            Console.WriteLine($"task {i}: {(result.FromCache ? "reused" : "finished")} {result.Folder}");
+            TrainingCliOptions.Print("target", result.Summary.Target);
             return 0;
         });
     }
+}
+
+/// <summary>Slurm resources per array task, shared by the sweep commands; defaults differ per command.</summary>
+internal sealed class SlurmCliOptions
+{
+    public required Option<bool> Submit { get; init; }
+    public required Option<int> Cpus { get; init; }
+    public required Option<int> Memory { get; init; }
+    public required Option<string?> Time { get; init; }
+    public required Option<int> Gpus { get; init; }
+    public required Option<string?> Partition { get; init; }
+    public required Option<string?> Cli { get; init; }
+
+    public Option[] All => [Submit, Cpus, Memory, Time, Gpus, Partition, Cli];
+
+    public static SlurmCliOptions Create(int cpus, int memoryMb, int gpus) => new()
+    {
+        Submit = Flag("--slurm", "write sweep.sbatch (one array task per cell) and submit it with sbatch"),
+        Cpus = Int("--cpus", "Slurm: CPUs per task", cpus, 1, 1024),
+        Memory = Int("--mem", "Slurm: memory per task in MB", memoryMb, 100),
+        Time = Text("--time", "Slurm: time limit per task", "HH:MM:SS"),
+        Gpus = Int("--gpus", "Slurm: GPUs per task", gpus, 0, 16),
+        Partition = Text("--partition", "Slurm: partition"),
+        Cli = Text("--cli", "how a Slurm task calls granularity (default: this command line)", "COMMAND"),
+    };
+
+    public SlurmOptions Read(ParseResult parse) => new(parse.GetValue(Cpus), parse.GetValue(Memory), parse.GetValue(Time), parse.GetValue(Gpus), parse.GetValue(Partition), parse.GetValue(Cli));
 }

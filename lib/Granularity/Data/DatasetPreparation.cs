@@ -4,8 +4,6 @@ using Granularity.Runs;
 
 namespace Granularity.Data;
 
-/// <summary>Progress of a long step: what is being processed, bytes (or items) done and the total.</summary>
-public readonly record struct PreparationProgress(string Step, string Item, long Done, long Total);
 
 /// <summary>The verification result of one archive.</summary>
 public sealed record VerifiedFile(string Name, string Status, long Bytes, string? Md5, string Detail);
@@ -28,7 +26,7 @@ public static class ArchiveVerifier
     /// Missing requested files and mismatches throw; files without a published md5 get theirs computed and recorded.
     /// </summary>
     public static List<VerifiedFile> Verify(DatasetManifest manifest, string archiveFolder, IReadOnlyCollection<string>? fileNames = null,
-        Action<PreparationProgress>? progress = null, bool requireAll = false)
+        IProgressReporter? progress = null, bool requireAll = false)
     {
         if (!Directory.Exists(archiveFolder)) throw new DirectoryNotFoundException($"{archiveFolder}: archive folder not found");
         var statePath = Path.Combine(archiveFolder, StateFileName);
@@ -59,7 +57,8 @@ public static class ArchiveVerifier
                 results.Add(new VerifiedFile(file.Name, "ok (remembered)", info.Length, known.Md5, $"verified {known.VerifiedUtc:u}"));
                 continue;
             }
-            var md5 = Md5Of(info.FullName, done => progress?.Invoke(new PreparationProgress("md5", file.Name, done, info.Length)));
+            var task = new ProgressTask(progress, "md5", info.Length, "B");
+            var md5 = Md5Of(info.FullName, done => task.Report(done, file.Name));
             if (file.Md5 is not null && !string.Equals(md5, file.Md5, StringComparison.OrdinalIgnoreCase))
             {
                 var detail = $"md5 {md5}, manifest says {file.Md5} (corrupt download: delete and download again)";
@@ -105,7 +104,7 @@ public static class DatasetPreparation
     private sealed record ExtractedArchive(long Bytes, long ModifiedUtcTicks, long Files, DateTime CompletedUtc);
 
     public static List<string> Prepare(DatasetManifest manifest, string archiveFolder, string preparedRoot, IReadOnlyList<string> splits,
-        Action<PreparationProgress>? progress = null, Action<string>? log = null)
+        IProgressReporter? progress = null, Action<string>? log = null)
     {
         log ??= _ => { };
         var chosen = splits.Select(manifest.Split).ToList();
@@ -138,8 +137,9 @@ public static class DatasetPreparation
                 continue;
             }
             log($"extracting {name} → {Path.Combine(preparedRoot, file.ExtractTo)}");
+            var extracting = new ProgressTask(progress, "extract", archive.Length, "B");
             long count = TarArchives.ExtractSafely(archive.FullName, Path.Combine(preparedRoot, file.ExtractTo),
-                (position, total) => progress?.Invoke(new PreparationProgress("extract", name, position, total)));
+                (position, _) => extracting.Report(position, name));
             state[name] = new ExtractedArchive(archive.Length, archive.LastWriteTimeUtc.Ticks, count, DateTime.UtcNow);
             JsonFiles.Write(statePath, state);
             log($"  {name}: {count:N0} files");
@@ -180,7 +180,7 @@ public static class DatasetPreparation
     }
 
     /// <summary>Scans a prepared split with the loader its manifest names.</summary>
-    public static ImageDataset BuildIndex(DatasetManifest manifest, string preparedRoot, string splitName, Action<PreparationProgress>? progress = null)
+    public static ImageDataset BuildIndex(DatasetManifest manifest, string preparedRoot, string splitName, IProgressReporter? progress = null)
     {
         var split = manifest.Split(splitName);
         string LabelFile() => Path.Combine(ProjectPaths.ManifestsRoot, split.LabelOrder
@@ -192,8 +192,9 @@ public static class DatasetPreparation
             case "imagenet1k":
                 return ImageNet1k.Load(preparedRoot, split.Name, LabelFile());
             default:
+                ProgressTask? indexing = null;
                 var (dataset, missing) = ImageNet21k.Load(Path.Combine(preparedRoot, split.ImageRoot), LabelFile(), $"{manifest.Name}/{split.Name}",
-                    (done, total) => progress?.Invoke(new PreparationProgress("index", split.Name, done, total)));
+                    (done, total) => (indexing ??= new ProgressTask(progress, "index", total, "classes")).Report(done, split.Name));
                 if (missing.Count > 0 && split.Classes is { } expected && dataset.Categories.Distinct().Count() < expected)
                     throw new InvalidDataException($"{Path.Combine(preparedRoot, split.ImageRoot)}: {expected - dataset.Categories.Distinct().Count()} of the {expected} classes of {split.Name} are missing (first: {missing[0]})");
                 return dataset;

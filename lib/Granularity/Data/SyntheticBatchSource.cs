@@ -1,3 +1,4 @@
+using Granularity.Hierarchy;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,16 +10,20 @@ public enum SyntheticLabelSet
     Coarse,      // sup (S classes)
     Mid,         // mid (S·M, nested)
     Leaf,        // leaf (S·K)
-    Split4,      // leaf·4 + U{0..3}: meaningless splits of each leaf
-    Split16,     // leaf·16 + U{0..15}
+    Split4,      // 4 random sub-classes of each leaf (balanced): meaningless splits
+    Split16,     // 16 random sub-classes of each leaf
     Instance,    // one class per image
-    RandNested,  // sup·K + U{0..K−1}: random labels inside the true superclass
-    RandFull,    // U{0..S·K−1}: unrelated to anything
+    RandNested,  // S·K random classes inside the true superclasses (balanced)
+    RandFull,    // S·K random classes unrelated to anything
     Cross,       // leaf mod K: merges the j-th leaf of all superclasses
     Cross8,      // (sup mod 2)·K + leaf mod K: merges leaves of superclasses s and s+2
 }
 
-/// <summary>Per-sample labels of each <see cref="SyntheticLabelSet"/>; the random ones are fixed by the seed.</summary>
+/// <summary>
+/// Per-sample labels of each <see cref="SyntheticLabelSet"/>: the hierarchy's levels are cuts of the world's
+/// <see cref="LabelTree"/>, and the comparison sets (random, finer-than-leaf, one per image) come from
+/// <see cref="ComparisonLabels"/>, as for every real dataset; the random ones are fixed by the seed.
+/// </summary>
 public static class SyntheticLabelSets
 {
     /// <summary>The labels of <paramref name="set"/> for every sample of <paramref name="images"/>, and the class count.</summary>
@@ -26,39 +31,30 @@ public static class SyntheticLabelSets
     {
         var config = images.World.Config;
         int k = config.LeavesPerSuperclass, leaves = config.LeafCount;
-        var labels = new int[images.Count];
-        for (int i = 0; i < images.Count; i++)
+        var tree = config.Tree();
+        (int[], int) Cut(GranularityLevel level)
         {
-            var random = SampleRandom.For(seed, 0x4C_41_42 + (int)set, i); // "LAB" + set
-            int leaf = images.Leaves[i], sup = config.SuperclassOfLeaf(leaf);
-            labels[i] = set switch
-            {
-                SyntheticLabelSet.Coarse => sup,
-                SyntheticLabelSet.Mid => config.MiddleOfLeaf(leaf),
-                SyntheticLabelSet.Leaf => leaf,
-                SyntheticLabelSet.Split4 => leaf * 4 + random.NextInt(4),
-                SyntheticLabelSet.Split16 => leaf * 16 + random.NextInt(16),
-                SyntheticLabelSet.Instance => i,
-                SyntheticLabelSet.RandNested => sup * k + random.NextInt(k),
-                SyntheticLabelSet.RandFull => random.NextInt(leaves),
-                SyntheticLabelSet.Cross => leaf % k,
-                SyntheticLabelSet.Cross8 => (sup % 2) * k + leaf % k,
-                _ => throw new ArgumentOutOfRangeException(nameof(set), set, "unknown label set"),
-            };
+            var map = tree.Cut(level);
+            return (images.LabelsFrom(map.LeafToLabel), map.ClassCount);
         }
-        int classes = set switch
+        (int[], int) Comparison(ImageLabels labels) => (labels.Labels, labels.ClassCount);
+        (int[], int) OfLeaf(Func<int, int> labelOfLeaf, int classes) => (images.LabelsFrom(Enumerable.Range(0, leaves).Select(labelOfLeaf).ToArray()), classes);
+        var superclassOfImage = images.LabelsFrom(config.LeafToSuperclass());
+        var randomSeed = unchecked(seed * 31 + 0x4C4142 + (int)set); // "LAB" + set
+        return set switch
         {
-            SyntheticLabelSet.Coarse => config.Superclasses,
-            SyntheticLabelSet.Mid => config.MiddleCount,
-            SyntheticLabelSet.Leaf or SyntheticLabelSet.RandNested or SyntheticLabelSet.RandFull => leaves,
-            SyntheticLabelSet.Split4 => leaves * 4,
-            SyntheticLabelSet.Split16 => leaves * 16,
-            SyntheticLabelSet.Instance => images.Count,
-            SyntheticLabelSet.Cross => k,
-            SyntheticLabelSet.Cross8 => 2 * k,
-            _ => throw new ArgumentOutOfRangeException(nameof(set)),
+            SyntheticLabelSet.Coarse => Cut(GranularityLevel.Depth(1)),
+            SyntheticLabelSet.Mid => Cut(GranularityLevel.Depth(2)),
+            SyntheticLabelSet.Leaf => Cut(GranularityLevel.Leaves),
+            SyntheticLabelSet.Split4 => Comparison(ComparisonLabels.RandomWithinTarget(images.Leaves, leaves, leaves * 4, randomSeed)),
+            SyntheticLabelSet.Split16 => Comparison(ComparisonLabels.RandomWithinTarget(images.Leaves, leaves, leaves * 16, randomSeed)),
+            SyntheticLabelSet.Instance => Comparison(ComparisonLabels.OnePerImage(images.Count)),
+            SyntheticLabelSet.RandNested => Comparison(ComparisonLabels.RandomWithinTarget(superclassOfImage, config.Superclasses, leaves, randomSeed)),
+            SyntheticLabelSet.RandFull => Comparison(ComparisonLabels.RandomAcrossDataset(images.Count, leaves, randomSeed)),
+            SyntheticLabelSet.Cross => OfLeaf(leaf => leaf % k, k),
+            SyntheticLabelSet.Cross8 => OfLeaf(leaf => config.SuperclassOfLeaf(leaf) % 2 * k + leaf % k, 2 * k),
+            _ => throw new ArgumentOutOfRangeException(nameof(set), set, "unknown label set"),
         };
-        return (labels, classes);
     }
 }
 

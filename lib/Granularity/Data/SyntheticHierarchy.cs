@@ -1,4 +1,5 @@
 using System.Numerics;
+using Granularity.Hierarchy;
 
 namespace Granularity.Data;
 
@@ -58,10 +59,34 @@ public sealed record SyntheticHierarchyConfig
     public int MiddleOfLeaf(int leaf) => leaf / LeavesPerMiddle;
 
     /// <summary>leaf → superclass, a <c>leafToLabel</c> map for the coarse level.</summary>
-    public int[] LeafToSuperclass() => Enumerable.Range(0, LeafCount).Select(SuperclassOfLeaf).ToArray();
+    public int[] LeafToSuperclass() => Tree().Cut(GranularityLevel.Depth(1)).LeafToLabel;
 
     /// <summary>leaf → middle class, a <c>leafToLabel</c> map for the middle level.</summary>
-    public int[] LeafToMiddle() => Enumerable.Range(0, LeafCount).Select(MiddleOfLeaf).ToArray();
+    public int[] LeafToMiddle() => Tree().Cut(GranularityLevel.Depth(2)).LeafToLabel;
+
+    /// <summary>
+    /// The world's label tree, like every other hierarchy of the project: superclass <c>s0</c> → middle <c>s0.m1</c> →
+    /// leaf <c>s0.m1.l0</c>, leaves in label order (leaf = s·K + m·L + l).
+    /// </summary>
+    public LabelTree Tree()
+    {
+        var edges = new List<Edge>();
+        var leaves = new List<string>();
+        for (int s = 0; s < Superclasses; s++)
+        {
+            edges.Add(new Edge("world", $"s{s}", "synthetic", edges.Count + 1));
+            for (int m = 0; m < MiddlePerSuperclass; m++)
+            {
+                edges.Add(new Edge($"s{s}", $"s{s}.m{m}", "synthetic", edges.Count + 1));
+                for (int l = 0; l < LeavesPerMiddle; l++)
+                {
+                    edges.Add(new Edge($"s{s}.m{m}", $"s{s}.m{m}.l{l}", "synthetic", edges.Count + 1));
+                    leaves.Add($"s{s}.m{m}.l{l}");
+                }
+            }
+        }
+        return LabelTree.FromEdges(edges, "synthetic hierarchy", leaves);
+    }
 
     /// <summary>The identity map, for leaf-level labels.</summary>
     public int[] LeafToLeaf() => Enumerable.Range(0, LeafCount).ToArray();

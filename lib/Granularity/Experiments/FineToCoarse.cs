@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Text;
 using Granularity.Data;
 using Granularity.Hierarchy;
-using Granularity.Notebook;
 using Granularity.Runs;
 using Granularity.Training;
 using Granularity.Training.Models;
@@ -186,9 +185,9 @@ public static class FineToCoarse
     public static FineToCoarseResults Run(FineToCoarseConfig config, TrainingOptions? options = null)
     {
         config = config.Validated();
-        options ??= new TrainingOptions();
+        options = (options ?? new TrainingOptions()).WithDatasetsIfUnset(ExperimentDatasets.All);
         var root = options.RunsRoot ?? ProjectPaths.RunsRoot;
-        var (folder, summary, fromCache) = RunCache.GetOrRun(root, ExperimentName, config, experiment =>
+        var (folder, summary, fromCache) = new RunStore(root).GetOrRun(ExperimentName, config, "Experiments", experiment =>
         {
             var clock = Stopwatch.StartNew();
             var runs = new List<FineToCoarseRunRef>();
@@ -211,7 +210,7 @@ public static class FineToCoarse
                     }
                 }
             }
-            var done = new FineToCoarseSummary(config.Name, runs, clock.Elapsed.TotalSeconds, RunCache.LibraryVersion);
+            var done = new FineToCoarseSummary(config.Name, runs, clock.Elapsed.TotalSeconds, BuildInfo.LibraryVersion);
             AtomicFile.WriteAllText(experiment.File(ResultsFile), ToCsv(RowsFrom(experiment, done)));
             experiment.WriteMetrics(MetricsOf(RowsFrom(experiment, done)));
             return done;
@@ -230,8 +229,9 @@ public static class FineToCoarse
     /// <summary>The experiment folder of <paramref name="config"/> if it has finished, else null (for notebooks: read, or run inline).</summary>
     public static FineToCoarseResults? TryLoad(FineToCoarseConfig config, string? runsRoot = null)
     {
-        var folder = RunFolder.For(runsRoot ?? ProjectPaths.RunsRoot, ExperimentName, config.Validated());
-        return folder.IsComplete ? Load(folder.Path) : null;
+        var lookup = new RunStore(runsRoot ?? ProjectPaths.RunsRoot)
+            .TryRead<FineToCoarseConfig, FineToCoarseSummary>(ExperimentName, config.Validated(), ResultVersion.OfLayer("Experiments"));
+        return lookup.IsFresh ? Load(lookup.Folder.Path) : null;
     }
 
     private static IReadOnlyList<FineToCoarseRow> RowsFrom(RunFolder experiment, FineToCoarseSummary summary) =>

@@ -269,11 +269,10 @@ public static class HardSamples
     public static HardSamplesResult Run(HardSamplesConfig config, string? runsRoot = null, bool trainMissing = true, TrainingOptions? options = null)
     {
         config = config.Validated();
-        HardSampleDatasets.EnsureRegistered();
         var root = runsRoot ?? options?.RunsRoot ?? ProjectPaths.RunsRoot;
-        options = options is null ? new TrainingOptions { RunsRoot = root } : new TrainingOptions
+        options = options is null ? new TrainingOptions { RunsRoot = root, Datasets = ExperimentDatasets.All } : new TrainingOptions
         {
-            RunsRoot = root, Progress = options.Progress, TensorBoard = options.TensorBoard, Cancellation = options.Cancellation,
+            RunsRoot = root, Progress = options.Progress, TensorBoard = options.TensorBoard, Cancellation = options.Cancellation, Datasets = options.Datasets ?? ExperimentDatasets.All,
         };
         if (!trainMissing)
         {
@@ -292,7 +291,7 @@ public static class HardSamples
 
     /// <summary>Where the run folder of <paramref name="config"/> lives (whether or not it exists).</summary>
     public static string RunPath(TrainingConfig config, string? runsRoot = null) =>
-        Path.Combine(runsRoot ?? ProjectPaths.RunsRoot, TrainingEngine.TransferExperiment, RunCache.Key(TrainingEngine.TransferExperiment, config));
+        Path.Combine(runsRoot ?? ProjectPaths.RunsRoot, TrainingEngine.TransferExperiment, RunStore.ConfigKey(TrainingEngine.TransferExperiment, config));
 
     /// <summary>"protocol, level → target, seed N" for messages.</summary>
     public static string Describe(TrainingConfig config) =>

@@ -1,9 +1,7 @@
 using Granularity.Core;
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Granularity.Runs;
 using Granularity.Training;
-using Granularity.Notebook;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -104,7 +102,7 @@ public sealed record HardSamplesConfig(
         Seeds: [0]);
 }
 
-/// <summary>The datasets this experiment registers with the engine.</summary>
+/// <summary>The datasets this experiment adds to <see cref="ExperimentDatasets"/>.</summary>
 public static class HardSampleDatasets
 {
     /// <summary>
@@ -115,17 +113,9 @@ public static class HardSampleDatasets
     public const string FixedWorldToyName = "synthetic-hierarchy-fixed";
     public const int FixedWorldSeed = 0;
 
-    private static int registered;
-
-    /// <summary>Registers the datasets when the library loads, so sweep tasks and notebooks find them like the built-in ones.</summary>
-    [ModuleInitializer]
-    internal static void RegisterDefaults() => EnsureRegistered();
-
-    public static void EnsureRegistered()
-    {
-        if (Interlocked.Exchange(ref registered, 1) == 1) return;
-        TrainingDatasets.Register(FixedWorldToyName, (config, _) => SyntheticHierarchyData.Create(config, FixedWorldSeed));
-    }
+    /// <summary>Adds the fixed-world synthetic hierarchy to <paramref name="registry"/>.</summary>
+    public static DatasetRegistry AddTo(DatasetRegistry registry) =>
+        registry.Add(FixedWorldToyName, (config, _) => SyntheticHierarchyData.Create(config, FixedWorldSeed));
 }
 
 /// <summary>Per-sample hardness scores of one evaluation split (low = hard), from the reference model.</summary>
@@ -161,9 +151,8 @@ public static class HardnessScoring
     /// </summary>
     public static (RunFolder Folder, IReadOnlyList<HardnessScores> Scores) GetOrScore(TrainingRunView reference, string? runsRoot = null, int batchSize = 256)
     {
-        HardSampleDatasets.EnsureRegistered();
         var config = new HardnessScoringConfig(reference.Config, batchSize);
-        var (folder, summary, _) = RunCache.GetOrRun(runsRoot ?? ProjectPaths.RunsRoot, ExperimentName, config, folder => Score(reference, folder, batchSize));
+        var (folder, summary, _) = new RunStore(runsRoot ?? ProjectPaths.RunsRoot).GetOrRun(ExperimentName, config, "Experiments", folder => Score(reference, folder, batchSize));
         return (folder, summary.Splits.Select(s => Read(folder, s)).ToList());
     }
 
@@ -171,7 +160,7 @@ public static class HardnessScoring
     {
         var clock = Stopwatch.StartNew();
         var config = reference.Config;
-        using var data = TrainingDatasets.Open(config.Dataset, config.Seed);
+        using var data = ExperimentDatasets.All.Open(config.Dataset, config.Seed);
         var labels = TrainingDatasets.RequireLevel(data, config.TargetLevel, "Reference.TargetLevel");
         var saved = Checkpoint.Read(reference.Folder.File(TrainingEngine.ModelFile));
         saved.RequireLabels(labels);
@@ -211,7 +200,7 @@ public static class HardnessScoring
         var metrics = new MetricsTable(["split", "count", "seconds"]);
         for (int i = 0; i < splits.Count; i++) metrics.Add(i, counts[i], clock.Elapsed.TotalSeconds);
         folder.WriteMetrics(metrics);
-        return new HardnessScoringSummary(Path.GetRelativePath(folder.Path, reference.Folder.Path), splits, counts, clock.Elapsed.TotalSeconds, RunCache.LibraryVersion);
+        return new HardnessScoringSummary(Path.GetRelativePath(folder.Path, reference.Folder.Path), splits, counts, clock.Elapsed.TotalSeconds, BuildInfo.LibraryVersion);
     }
 
     /// <summary>Unit-length mean of the unit-length features of each class's training images (C×F).</summary>

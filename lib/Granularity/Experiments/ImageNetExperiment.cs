@@ -83,7 +83,7 @@ public static class ImageNetExperiment
     /// <summary>Runs every cell (finished runs are reused) and returns the table.</summary>
     public static IReadOnlyList<ImageNetRow> Run(ImageNetExperimentConfig config, TrainingOptions? options = null, Action<string>? log = null)
     {
-        options ??= new TrainingOptions();
+        options = (options ?? new TrainingOptions()).WithDatasetsIfUnset(ExperimentDatasets.All);
         foreach (var cell in Cells(config))
         {
             var result = TrainingEngine.Run(cell, options);
@@ -140,7 +140,7 @@ public static class ImageNetExperiment
         var wanted = config.PretrainingLevels.Prepend(ImageNetTrainingData.TargetLevel).ToList();
         if (config.IsStandIn)
         {
-            using var data = TrainingDatasets.Open(config.Template.Dataset, config.Seeds[0]);
+            using var data = ExperimentDatasets.All.Open(config.Template.Dataset, config.Seeds[0]);
             var counts = (data as ImageNetTrainingData ?? throw new ArgumentException($"dataset '{config.Template.Dataset.Name}' is not an ImageNet dataset")).ClassCounts.ToDictionary(c => c.Level, c => c.Classes);
             return wanted.Select(l => new ImageNetLevelRow("stand-in", l, counts.TryGetValue(l, out var n) ? n : throw new ArgumentException($"'{l}' is not a level of the stand-in ({string.Join(", ", counts.Keys)})"), l == ImageNetTrainingData.TargetLevel ? "target" : "")).ToList();
         }

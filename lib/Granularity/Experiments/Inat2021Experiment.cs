@@ -1,6 +1,5 @@
 using Granularity.Core;
 using Granularity.Hierarchy;
-using Granularity.Notebook;
 using Granularity.Runs;
 using Granularity.Training;
 using TorchSharp;
@@ -85,7 +84,7 @@ public static class Inat2021Experiment
 
     /// <summary>The id of the embeddings computed from our baseline (first seed): stable for a config and library version.</summary>
     public static string EmbeddingId(Inat2021ExperimentConfig config) =>
-        config.Embeddings == "baseline" ? "baseline-" + RunCache.Key("embeddings", BaselineConfig(config, config.Seeds[0]))[..12] : config.Embeddings;
+        config.Embeddings == "baseline" ? "baseline-" + RunStore.ConfigKey("embeddings", BaselineConfig(config, config.Seeds[0]))[..12] : config.Embeddings;
 
     /// <summary>Every cell for every seed: baseline, taxonomy levels, random labels, clusters within/across, one label per image.</summary>
     public static IReadOnlyList<Inat2021Cell> Cells(Inat2021ExperimentConfig config)
@@ -115,7 +114,7 @@ public static class Inat2021Experiment
     /// </summary>
     public static IReadOnlyList<Inat2021Row> Run(Inat2021ExperimentConfig config, TrainingOptions? options = null, Action<string>? log = null)
     {
-        options ??= new TrainingOptions();
+        options = (options ?? new TrainingOptions()).WithDatasetsIfUnset(ExperimentDatasets.All);
         log ??= _ => { };
         var cells = Cells(config);
         foreach (var cell in cells.Where(c => c.Kind is not (ClustersWithin or ClustersAcross)))
@@ -184,7 +183,7 @@ public static class Inat2021Experiment
 
     /// <summary>Opens the experiment's dataset (generating a stand-in if needed).</summary>
     public static Inat2021TrainingData OpenData(Inat2021ExperimentConfig config, int seed) =>
-        TrainingDatasets.Open(config.Template.Dataset, seed) as Inat2021TrainingData
+        ExperimentDatasets.All.Open(config.Template.Dataset, seed) as Inat2021TrainingData
         ?? throw new ArgumentException($"dataset '{config.Template.Dataset.Name}' is not an iNat2021 dataset");
 
     /// <summary>Classes per level: the stand-in's (species present) next to the real taxonomy's (committed list).</summary>

@@ -1,5 +1,4 @@
 using Granularity.Core;
-using System.Runtime.CompilerServices;
 using Granularity.Data;
 using Granularity.Hierarchy;
 using Granularity.Runs;
@@ -10,7 +9,7 @@ using TrainingLabelMap = Granularity.Training.LabelMap;
 namespace Granularity.Experiments;
 
 /// <summary>
-/// The real-data datasets the training engine opens by name, and their stand-ins, registered once when the library loads:
+/// The real-data datasets the training engine opens by name, and their stand-ins, listed in <see cref="ExperimentDatasets"/>:
 /// <c>inat2021-train-mini</c> (iNat2021 train_mini + val under the data root), <c>inat2021-standin</c> (the generated
 /// stand-in of <see cref="Inat2021StandInConfig.Quick"/>), <c>imagenet21k-to-1k</c> (ImageNet-21k fall11 + ImageNet-1k
 /// under the data root) and <c>imagenet-standin</c>. Real and stand-in runs go through the same protocol code.
@@ -22,27 +21,28 @@ public static class RealDatasets
     public const string ImageNet = "imagenet21k-to-1k";
     public const string ImageNetStandIn = "imagenet-standin";
 
-    [ModuleInitializer]
-    internal static void RegisterDefaults()
+    /// <summary>Adds the real datasets and their Quick stand-ins to <paramref name="registry"/>.</summary>
+    public static DatasetRegistry AddTo(DatasetRegistry registry)
     {
-        TrainingDatasets.Register(Inat2021, (config, seed) => OpenInat2021Real(config, seed));
-        TrainingDatasets.Register(ImageNet, (config, seed) => OpenImageNetReal(config, seed));
-        RegisterInat2021StandIn(Inat2021StandIn, Inat2021StandInConfig.Quick());
-        RegisterImageNetStandIn(ImageNetStandIn, ImageNetStandInConfig.Quick());
+        registry.Add(Inat2021, (config, seed) => OpenInat2021Real(config, seed));
+        registry.Add(ImageNet, (config, seed) => OpenImageNetReal(config, seed));
+        AddInat2021StandIn(registry, Inat2021StandIn, Inat2021StandInConfig.Quick());
+        AddImageNetStandIn(registry, ImageNetStandIn, ImageNetStandInConfig.Quick());
+        return registry;
     }
 
-    /// <summary>Registers an iNat2021 stand-in under <paramref name="name"/>; it is generated (once) when first opened.</summary>
-    public static void RegisterInat2021StandIn(string name, Inat2021StandInConfig standIn, string? root = null) =>
-        TrainingDatasets.Register(name, (config, seed) =>
+    /// <summary>Adds an iNat2021 stand-in under <paramref name="name"/>; it is generated (once) when first opened.</summary>
+    public static DatasetRegistry AddInat2021StandIn(DatasetRegistry registry, string name, Inat2021StandInConfig standIn, string? root = null) =>
+        registry.Add(name, (config, seed) =>
         {
             var folder = StandInData.EnsureInat2021(standIn, root);
             return new Inat2021TrainingData(name, folder, INat2021.Load(folder, "train_mini"), INat2021.Load(folder, "val"),
                 LoaderStyle.StandIn(config, standIn.Style.ImageSize), seed, isStandIn: true);
         });
 
-    /// <summary>Registers an ImageNet stand-in under <paramref name="name"/>; it is generated (once) when first opened.</summary>
-    public static void RegisterImageNetStandIn(string name, ImageNetStandInConfig standIn, string? root = null) =>
-        TrainingDatasets.Register(name, (config, seed) =>
+    /// <summary>Adds an ImageNet stand-in under <paramref name="name"/>; it is generated (once) when first opened.</summary>
+    public static DatasetRegistry AddImageNetStandIn(DatasetRegistry registry, string name, ImageNetStandInConfig standIn, string? root = null) =>
+        registry.Add(name, (config, seed) =>
         {
             var folder = StandInData.EnsureImageNet(standIn, root);
             var wnids1k = ImageNetHierarchies.Classes(ImageNetLabelSet.ImageNet1k);

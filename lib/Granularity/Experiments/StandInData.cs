@@ -112,7 +112,7 @@ public static class StandInData
 
     /// <summary>Default folder of a stand-in: <c>artifacts/standin/KIND-KEY</c> (the key hashes the config).</summary>
     public static string DefaultRoot(string kind, object config) =>
-        Path.Combine(ProjectPaths.RepositoryRoot, "artifacts", "standin", $"{kind}-{RunCache.Key("standin-" + kind, config)}");
+        Path.Combine(ProjectPaths.RepositoryRoot, "artifacts", "standin", $"{kind}-{RunStore.ConfigKey("standin-" + kind, config)}");
 
     /// <summary>The real categories the iNat2021 stand-in uses, spread over the ranks as the config asks (chosen by its seed).</summary>
     public static IReadOnlyList<Inat2021Category> ChooseInat2021Species(Inat2021StandInConfig config)
@@ -201,7 +201,7 @@ public static class StandInData
                 File.WriteAllText(Path.Combine(staging, split + ".json"), JsonSerializer.Serialize(document));
                 hard[split] = flags.ToArray();
             }
-            JsonFiles.Write(Path.Combine(staging, ManifestFile), new StandInManifest("inat2021", JsonFiles.Serialize(config), RunCache.LibraryVersion,
+            JsonFiles.Write(Path.Combine(staging, ManifestFile), new StandInManifest("inat2021", JsonFiles.Serialize(config), BuildInfo.LibraryVersion,
                 species.Select(s => s.Name).ToList(), config.Supercategories.ToList(), hard,
                 "Generated stand-in: real iNat2021 category records, synthetic images (supercategory tint + per-species glyph). Numbers on it are stand-in numbers."));
         });
@@ -286,7 +286,7 @@ public static class StandInData
                 }
                 hard["imagenet1k-" + split] = flags.ToArray();
             }
-            JsonFiles.Write(Path.Combine(staging, ManifestFile), new StandInManifest("imagenet", JsonFiles.Serialize(config), RunCache.LibraryVersion,
+            JsonFiles.Write(Path.Combine(staging, ManifestFile), new StandInManifest("imagenet", JsonFiles.Serialize(config), BuildInfo.LibraryVersion,
                 classes, groups.Select(g => g.Group).ToList(), hard,
                 "Generated stand-in: real WordNet ids, synthetic images (group tint + per-synset glyph). Numbers on it are stand-in numbers."));
         });

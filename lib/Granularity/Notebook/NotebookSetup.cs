@@ -32,7 +32,7 @@ public static class NotebookSetup
         FiguresFolder = Path.Combine(ProjectPaths.FiguresRoot, notebookId);
         return new NotebookEnvironment(
             notebookId,
-            RunCache.LibraryVersion,
+            BuildInfo.LibraryVersion,
             typeof(torch).Assembly.GetName().Version?.ToString() ?? "?",
             device.type.ToString().ToLowerInvariant(),
             RunModes.FromEnvironment(),

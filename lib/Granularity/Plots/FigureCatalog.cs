@@ -128,7 +128,7 @@ public static class FigureCatalog
     public static string Report(IReadOnlyList<FigureOutcome> outcomes, FigureContext context)
     {
         var text = new StringBuilder();
-        text.AppendLine($"# Figures ({(context.Full ? "Full" : "Quick")}, runs from {context.RunsRoot}, library {RunCache.LibraryVersion})").AppendLine();
+        text.AppendLine($"# Figures ({(context.Full ? "Full" : "Quick")}, runs from {context.RunsRoot}, library {BuildInfo.LibraryVersion})").AppendLine();
         text.AppendLine("| id | notebook | paper figure | content | status |").AppendLine("|---|---|---|---|---|");
         foreach (var o in outcomes)
         {
@@ -157,7 +157,7 @@ public static class FigureCatalog
         var missing = new List<string>();
         foreach (var config in sweep.Configs)
         {
-            var path = Path.Combine(context.RunsRoot, TheoryExperiment.ExperimentName, RunCache.Key(TheoryExperiment.ExperimentName, config));
+            var path = Path.Combine(context.RunsRoot, TheoryExperiment.ExperimentName, RunStore.ConfigKey(TheoryExperiment.ExperimentName, config));
             if (File.Exists(Path.Combine(path, RunFolder.SummaryFile))) runs.Add(TheoryExperiment.Load(path));
             else missing.Add($"theory d={config.Dimension} k={config.SubclassesPerSuperclass} σ={config.NoiseStd} hard share {config.HardShareInTraining} seed {config.Seed} → {path}");
         }

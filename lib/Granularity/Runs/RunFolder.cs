@@ -17,7 +17,7 @@ public sealed class RunFolder
     public const string ManifestFile = "run.json";
 
     /// <summary>The format of run folders; bumped when a reader could misread an older folder.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     public RunFolder(string path) => Path = System.IO.Path.GetFullPath(path);
 
@@ -38,67 +38,15 @@ public sealed class RunFolder
     public void WriteSummary<T>(T summary) => JsonFiles.Write(SummaryPath, summary);
     public T ReadSummary<T>() => JsonFiles.Read<T>(SummaryPath);
 
-    /// <summary>The manifest that says which experiment, cache key, library version and format wrote the folder.</summary>
+    /// <summary>The manifest that says which experiment, config key, result version and format wrote the folder.</summary>
     public RunManifest ReadManifest() => JsonFiles.Read<RunManifest>(File(ManifestFile));
 
-    /// <summary>
-    /// Opens the run folder of <paramref name="config"/> under <c>root/experiment/</c>, named by its cache key, and
-    /// checks that a folder found there was written by a compatible format.
-    /// </summary>
-    public static RunFolder For<TConfig>(string root, string experiment, TConfig config)
-    {
-        var key = RunCache.Key(experiment, config);
-        var folder = new RunFolder(System.IO.Path.Combine(root, experiment, key));
-        var manifestPath = folder.File(ManifestFile);
-        if (System.IO.File.Exists(manifestPath))
-        {
-            var manifest = JsonFiles.Read<RunManifest>(manifestPath);
-            if (manifest.FormatVersion != FormatVersion)
-                throw new InvalidDataException($"{manifestPath}: run folder format {manifest.FormatVersion}, this library reads format {FormatVersion}; move the folder away or rerun");
-        }
-        else
-        {
-            Directory.CreateDirectory(folder.Path);
-            JsonFiles.Write(manifestPath, new RunManifest(experiment, key, RunCache.LibraryVersion, FormatVersion, typeof(TConfig).FullName ?? typeof(TConfig).Name));
-            folder.WriteConfig(config);
-        }
-        return folder;
-    }
+    /// <summary>True when the folder holds a manifest.</summary>
+    public bool HasManifest => System.IO.File.Exists(File(ManifestFile));
 
     public override string ToString() => Path;
 }
 
-/// <summary>Identity of a run folder.</summary>
-public sealed record RunManifest(string Experiment, string Key, string LibraryVersion, int FormatVersion, string ConfigType);
-
-/// <summary>
-/// The cache notebooks read: a run is reused only when the experiment, its whole typed config and the library version match.
-/// </summary>
-public static class RunCache
-{
-    /// <summary>The library's informational version (assembly version plus build metadata).</summary>
-    public static string LibraryVersion { get; } =
-        typeof(RunCache).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-        ?? typeof(RunCache).Assembly.GetName().Version?.ToString() ?? "unknown";
-
-    /// <summary>A short, stable key: the first 16 hex digits of SHA-256 over experiment, config JSON and library version.</summary>
-    public static string Key<TConfig>(string experiment, TConfig config)
-    {
-        var text = $"{experiment}\n{JsonFiles.Serialize(config)}\n{LibraryVersion}";
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16].ToLowerInvariant();
-    }
-
-    /// <summary>
-    /// Returns the summary of a complete run of <paramref name="config"/>, or runs <paramref name="run"/> into its folder
-    /// (which must write metrics and return the summary; the summary is written last, atomically).
-    /// </summary>
-    public static (RunFolder Folder, TSummary Summary, bool FromCache) GetOrRun<TConfig, TSummary>(
-        string root, string experiment, TConfig config, Func<RunFolder, TSummary> run)
-    {
-        var folder = RunFolder.For(root, experiment, config);
-        if (folder.IsComplete) return (folder, folder.ReadSummary<TSummary>(), true);
-        var summary = run(folder);
-        folder.WriteSummary(summary);
-        return (folder, summary, false);
-    }
-}
+/// <summary>Identity of a run folder: what made it, under which config key, result version and folder format.</summary>
+/// <param name="Layers">the library layers whose sources <paramref name="ResultVersion"/> covers</param>
+public sealed record RunManifest(string Experiment, string Key, string ResultVersion, string[] Layers, int FormatVersion, string ConfigType);

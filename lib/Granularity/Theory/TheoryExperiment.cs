@@ -58,7 +58,7 @@ public static class TheoryExperiment
     public static TheoryRun GetOrRun(TheoryConfig config, string? runsRoot = null, Action<string>? progress = null)
     {
         config.Validate();
-        var (folder, summary, fromCache) = RunCache.GetOrRun(runsRoot ?? ProjectPaths.RunsRoot, ExperimentName, config, folder =>
+        var (folder, summary, fromCache) = new RunStore(runsRoot ?? ProjectPaths.RunsRoot).GetOrRun(ExperimentName, config, "Theory", folder =>
         {
             using var threads = WithThreads(Threads);
             using var trainer = new TheoryTrainer(config);

@@ -1,6 +1,5 @@
 using Granularity.Core;
 using System.Diagnostics;
-using Granularity.Notebook;
 using Granularity.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -286,7 +285,7 @@ public sealed class TheoryTrainer : IDisposable
         var summary = new TheorySummary(
             Config.Label, Summarise(Coarse), Summarise(Fine), Config.Steps,
             Math.Round(clock.Elapsed.TotalSeconds, 3), Math.Round(Config.Steps / Math.Max(trainingSeconds, 1e-9), 1),
-            Device.type.ToString().ToLowerInvariant(), RunCache.LibraryVersion);
+            Device.type.ToString().ToLowerInvariant(), BuildInfo.LibraryVersion);
         return new TheoryRunOutcome(metrics, summary, AlignmentMatrix(LabelGranularity.Coarse), AlignmentMatrix(LabelGranularity.Fine));
     }
 

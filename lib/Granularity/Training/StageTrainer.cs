@@ -1,7 +1,6 @@
 using Granularity.Core;
 using System.Diagnostics;
 using Granularity.Data;
-using Granularity.Notebook;
 using Granularity.Runs;
 using Granularity.Training.Models;
 using TorchSharp;
@@ -30,10 +29,26 @@ public sealed class TrainingOptions
     /// <summary>Checked between steps; a cancelled run keeps its last checkpoint and resumes from it next time.</summary>
     public CancellationToken Cancellation { get; init; }
 
-    /// <summary>Progress on the console (the command line's default).</summary>
-    public static TrainingOptions ForConsole(string? runsRoot = null) => new() { Progress = ProgressReporters.Console(), RunsRoot = runsRoot };
+    /// <summary>The datasets runs may open by name; null = <see cref="DatasetRegistry.Synthetic"/>.</summary>
+    public DatasetRegistry? Datasets { get; init; }
+
+    /// <summary>Progress to <paramref name="reporter"/> (the command line passes its Spectre.Console bars), by default plain lines on the console.</summary>
+    public static TrainingOptions ForConsole(string? runsRoot = null, IProgressReporter? reporter = null) =>
+        new() { Progress = ProgressReporters.To(reporter ?? new TextProgress(Console.Out)), RunsRoot = runsRoot };
 
     internal string Root => RunsRoot ?? ProjectPaths.RunsRoot;
+
+    private static readonly DatasetRegistry SyntheticOnly = DatasetRegistry.Synthetic();
+
+    /// <summary>The registry runs open datasets from.</summary>
+    public DatasetRegistry DatasetsOrSynthetic => Datasets ?? SyntheticOnly;
+
+    /// <summary>These options with <paramref name="datasets"/> where none were given.</summary>
+    public TrainingOptions WithDatasetsIfUnset(DatasetRegistry datasets) => Datasets is not null ? this : new()
+    {
+        Progress = Progress, RunsRoot = RunsRoot, TensorBoard = TensorBoard, StopAfterEpochs = StopAfterEpochs,
+        EvaluateEachEpoch = EvaluateEachEpoch, Cancellation = Cancellation, Datasets = datasets,
+    };
 }
 
 /// <summary>The loss became NaN or infinite: the run stops and its last good checkpoint stays as it was.</summary>
@@ -125,7 +140,7 @@ internal sealed class StageTrainer
     }
 
     public CheckpointHeader Header(int epochsCompleted, MetricsTable metrics) => new(
-        Checkpoint.FormatVersion, RunCache.LibraryVersion, ConfigType, ConfigJson, ModelConfig, FeaturesOnly, Model.FeatureCount, Model.ClassCount,
+        Checkpoint.FormatVersion, BuildInfo.LibraryVersion, ConfigType, ConfigJson, ModelConfig, FeaturesOnly, Model.FeatureCount, Model.ClassCount,
         Labels, StageName, epochsCompleted, Stage.Epochs, metrics.Columns.ToArray(), metrics.Rows.Select(r => r.ToArray()).ToArray());
 
     private (double Loss, double Top1Error, double LearningRate) TrainEpoch(optim.Optimizer optimizer, int epoch, Device device)

@@ -40,7 +40,7 @@ public static class Sweeps
 
     /// <summary>The folder of a sweep: <c>root/sweeps/NAME-KEY</c>.</summary>
     public static string Folder(SweepConfig sweep, string? root = null) =>
-        Path.Combine(root ?? ProjectPaths.RunsRoot, "sweeps", $"{sweep.Name}-{RunCache.Key("sweep", sweep)}");
+        Path.Combine(root ?? ProjectPaths.RunsRoot, "sweeps", $"{sweep.Name}-{RunStore.ConfigKey("sweep", sweep)}");
 
     /// <summary>Writes <c>sweep.json</c> (atomically) and returns its path.</summary>
     public static string Write(SweepConfig sweep, string? root = null)
@@ -66,7 +66,7 @@ public static class Sweeps
 
     /// <summary>Where experiment <paramref name="index"/> writes its run folder (computed, nothing created).</summary>
     public static string RunFolderOf(SweepConfig sweep, int index, string? root = null) =>
-        Path.Combine(root ?? ProjectPaths.RunsRoot, TrainingEngine.TransferExperiment, RunCache.Key(TrainingEngine.TransferExperiment, sweep.Experiments[index]));
+        Path.Combine(root ?? ProjectPaths.RunsRoot, TrainingEngine.TransferExperiment, RunStore.ConfigKey(TrainingEngine.TransferExperiment, sweep.Experiments[index]));
 
     /// <summary>The finished experiments of a sweep, in task order; unfinished tasks are null.</summary>
     public static IReadOnlyList<TrainingRunView?> Results(SweepConfig sweep, string? root = null) =>

@@ -40,31 +40,40 @@ public interface ITrainingData : IDisposable
     IReadOnlyList<(string Split, IBatchSource Source)> Evaluation(string level, int batchSize);
 }
 
-/// <summary>The datasets the engine can open by name; the data area registers its loaders here.</summary>
-public static class TrainingDatasets
+/// <summary>
+/// The datasets a run can open by name: an explicit list, built by whoever starts the run (the synthetic ones here,
+/// every dataset in <c>Granularity.Experiments.ExperimentDatasets</c>).
+/// </summary>
+public sealed class DatasetRegistry
 {
-    private static readonly Dictionary<string, Func<DatasetConfig, int, ITrainingData>> Factories = new(StringComparer.Ordinal)
-    {
-        [SyntheticHierarchyData.DatasetName] = (config, seed) => SyntheticHierarchyData.Create(config, seed),
-    };
+    private readonly Dictionary<string, Func<DatasetConfig, int, ITrainingData>> factories = new(StringComparer.Ordinal);
 
-    /// <summary>Registers (or replaces) the factory for <paramref name="name"/>: (config, data seed) → dataset.</summary>
-    public static void Register(string name, Func<DatasetConfig, int, ITrainingData> factory)
+    /// <summary>Adds (or replaces) the factory for <paramref name="name"/>: (config, data seed) → dataset.</summary>
+    public DatasetRegistry Add(string name, Func<DatasetConfig, int, ITrainingData> factory)
     {
-        lock (Factories) Factories[name] = factory;
+        lock (factories) factories[name] = factory;
+        return this;
     }
 
-    public static IReadOnlyList<string> Names { get { lock (Factories) return Factories.Keys.Order().ToList(); } }
+    public IReadOnlyList<string> Names { get { lock (factories) return factories.Keys.Order().ToList(); } }
 
-    /// <summary>Opens the dataset a config names; an unknown name lists the registered ones.</summary>
-    public static ITrainingData Open(DatasetConfig config, int seed)
+    /// <summary>Opens the dataset a config names; an unknown name lists the known ones.</summary>
+    public ITrainingData Open(DatasetConfig config, int seed)
     {
         Func<DatasetConfig, int, ITrainingData>? factory;
-        lock (Factories) Factories.TryGetValue(config.Name, out factory);
-        if (factory is null) throw new ArgumentException($"Dataset '{config.Name}' is not registered (registered: {string.Join(", ", Names)})");
+        lock (factories) factories.TryGetValue(config.Name, out factory);
+        if (factory is null) throw new ArgumentException($"Dataset '{config.Name}' is not known here (known: {string.Join(", ", Names)})");
         return factory(config.Validated(), seed);
     }
 
+    /// <summary>The generated synthetic hierarchy only: what the training layer can open by itself.</summary>
+    public static DatasetRegistry Synthetic() =>
+        new DatasetRegistry().Add(SyntheticHierarchyData.DatasetName, (config, seed) => SyntheticHierarchyData.Create(config, seed));
+}
+
+/// <summary>Checks shared by everything that opens a dataset.</summary>
+public static class TrainingDatasets
+{
     /// <summary>The label map of <paramref name="level"/>, or a clear error naming the levels the hierarchy has.</summary>
     public static LabelMap RequireLevel(ITrainingData data, string level, string field)
     {

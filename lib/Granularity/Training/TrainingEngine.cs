@@ -1,7 +1,6 @@
 using Granularity.Core;
 using System.Diagnostics;
 using Granularity.Data;
-using Granularity.Notebook;
 using Granularity.Runs;
 using Granularity.Training.Models;
 using TorchSharp;
@@ -45,19 +44,27 @@ public static class TrainingEngine
     public const string ModelFile = "model.ckpt";
     public const string ProbeCheckpointFile = "probe.ckpt";
 
+    /// <summary>The layers whose sources version pretraining and transfer runs.</summary>
+    public static IReadOnlyList<string> VersionLayers { get; } = Layers.Closure("Training");
+
+    /// <summary>This build's result version of training runs.</summary>
+    public static string Version { get; } = ResultVersion.Compute(ResultVersion.Sources, VersionLayers);
+
     /// <summary>Pretrains (or, at the target level, trains the baseline) and returns the run; a finished run is reused.</summary>
     public static PretrainingResult Pretrain(PretrainingConfig config, TrainingOptions? options = null, ITrainingData? data = null)
     {
         options ??= new TrainingOptions();
         config = config.Validated();
+        var store = new RunStore(options.Root);
+        var stored = store.TryRead<PretrainingConfig, PretrainingSummary>(PretrainingExperiment, config, Version);
+        if (stored.IsFresh) return new(stored.Folder, stored.Summary!, true);
         var ownsData = data is null;
-        data ??= TrainingDatasets.Open(config.Dataset, config.Seed);
+        data ??= options.DatasetsOrSynthetic.Open(config.Dataset, config.Seed);
         try
         {
             // Checked before any folder is created, so bad input leaves nothing behind.
             var labels = TrainingDatasets.RequireLevel(data, config.Level, "PretrainingConfig.Level");
-            var folder = RunFolder.For(options.Root, PretrainingExperiment, config);
-            if (folder.IsComplete) return new(folder, folder.ReadSummary<PretrainingSummary>(), true);
+            var folder = store.Open(PretrainingExperiment, config, Version, VersionLayers);
             var clock = Stopwatch.StartNew();
             TorchRuntime.Seed(SeedMix.Combine(config.Seed, "init"));
             using var model = config.Model.Create(labels.ClassCount);
@@ -76,7 +83,7 @@ public static class TrainingEngine
             // The finished checkpoint drops the optimiser state: transfers need only the weights.
             Checkpoint.Write(folder.File(CheckpointFile), trainer.Header(config.Stage.Epochs, metrics), model, optimizer: null);
             var summary = new PretrainingSummary(config.Protocol, labels.Level, labels.ClassCount, config.Stage.Epochs, config.Seed, own,
-                PreviousSeconds(metrics) , CheckpointFile, RunCache.LibraryVersion);
+                PreviousSeconds(metrics) , CheckpointFile, BuildInfo.LibraryVersion);
             folder.WriteSummary(summary);
             return new(folder, summary, false);
         }
@@ -91,14 +98,16 @@ public static class TrainingEngine
     {
         options ??= new TrainingOptions();
         config = config.Validated();
+        var store = new RunStore(options.Root);
+        var stored = store.TryRead<TrainingConfig, ExperimentSummary>(TransferExperiment, config, Version);
+        if (stored.IsFresh) return new(stored.Folder, stored.Summary!, true);
         var ownsData = data is null;
-        data ??= TrainingDatasets.Open(config.Dataset, config.Seed);
+        data ??= options.DatasetsOrSynthetic.Open(config.Dataset, config.Seed);
         try
         {
             var targetLabels = TrainingDatasets.RequireLevel(data, config.TargetLevel, "TrainingConfig.TargetLevel");
             var pretrainingLabels = TrainingDatasets.RequireLevel(data, config.PretrainingLevel, "TrainingConfig.PretrainingLevel");
-            var folder = RunFolder.For(options.Root, TransferExperiment, config);
-            if (folder.IsComplete) return new(folder, folder.ReadSummary<ExperimentSummary>(), true);
+            var folder = store.Open(TransferExperiment, config, Version, VersionLayers);
 
             var pretrained = Pretrain(config.PretrainingPart(), options, data);
             var clock = Stopwatch.StartNew();
@@ -121,7 +130,7 @@ public static class TrainingEngine
             }
             var results = evaluation.Select(e => Evaluator.Evaluate(final, e.Source, e.Split, targetLabels.Level)).ToList();
             foreach (var (summaryOfSplit, samples) in results) TrainingRuns.WriteSamples(folder, summaryOfSplit.Split, samples);
-            Checkpoint.Write(folder.File(ModelFile), new CheckpointHeader(Checkpoint.FormatVersion, RunCache.LibraryVersion, nameof(TrainingConfig),
+            Checkpoint.Write(folder.File(ModelFile), new CheckpointHeader(Checkpoint.FormatVersion, BuildInfo.LibraryVersion, nameof(TrainingConfig),
                 JsonFiles.Serialize(config), config.Model, false, final.FeatureCount, final.ClassCount, targetLabels, "final",
                 metrics.Rows.Count, metrics.Rows.Count, metrics.Columns.ToArray(), metrics.Rows.Select(r => r.ToArray()).ToArray()), final, optimizer: null);
             if (File.Exists(folder.File(CheckpointFile))) File.Delete(folder.File(CheckpointFile));
@@ -130,7 +139,7 @@ public static class TrainingEngine
             var summary = new ExperimentSummary(config.Protocol, pretrainingLabels.Level, pretrainingLabels.ClassCount, targetLabels.Level,
                 targetLabels.ClassCount, config.TransferMode, config.IsBaseline, config.Seed, results.Select(r => r.Summary).ToList(),
                 pretrained.Summary.OwnLevel, Path.GetRelativePath(folder.Path, pretrained.Folder.Path),
-                pretrained.Summary.Seconds + PreviousSeconds(metrics) * (config.IsBaseline ? 0 : 1), RunCache.LibraryVersion);
+                pretrained.Summary.Seconds + PreviousSeconds(metrics) * (config.IsBaseline ? 0 : 1), BuildInfo.LibraryVersion);
             folder.WriteSummary(summary);
             return new(folder, summary, false);
         }
@@ -141,9 +150,10 @@ public static class TrainingEngine
     }
 
     /// <summary>Evaluates a checkpoint on a dataset's evaluation splits at <paramref name="level"/>; the head must fit that level.</summary>
-    public static IReadOnlyList<(SplitEvaluation Summary, SampleResults Samples)> Evaluate(string checkpointPath, DatasetConfig dataset, string level, int seed, int batchSize = 256)
+    public static IReadOnlyList<(SplitEvaluation Summary, SampleResults Samples)> Evaluate(string checkpointPath, DatasetConfig dataset, string level, int seed,
+        DatasetRegistry? datasets = null, int batchSize = 256)
     {
-        using var data = TrainingDatasets.Open(dataset, seed);
+        using var data = (datasets ?? DatasetRegistry.Synthetic()).Open(dataset, seed);
         var labels = TrainingDatasets.RequireLevel(data, level, "level");
         var saved = Checkpoint.Read(checkpointPath);
         if (saved.Header.FeaturesOnly) throw new InvalidDataException($"{checkpointPath}: a linear probe in progress (a head without its body) cannot be evaluated on images");

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Granularity.Core;
 
 namespace Granularity.Training;
 
@@ -15,36 +16,22 @@ public sealed record TrainingProgress(
                $"{SamplesPerSecond:0} img/s  ETA {Format(Remaining)}{eval}";
     }
 
+    /// <summary>This snapshot as a shared progress update: the epoch is the task, images the unit.</summary>
+    public ProgressUpdate ToUpdate()
+    {
+        var eval = Evaluation is null ? "" : "  " + string.Join("  ", Evaluation.Select(e => $"{e.Split} top-1 err {e.Top1Error:P1}"));
+        return new ProgressUpdate($"{Stage} [{Level}] epoch {Epoch + 1}/{Epochs}", "", EpochFinished ? SamplesPerEpoch : SamplesDone, SamplesPerEpoch, "img",
+            Elapsed, $"loss {Loss:0.0000}  lr {LearningRate:0.####e+0}  stage ETA {Format(Remaining)}{eval}");
+    }
+
     private static string Format(TimeSpan t) => t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:00}m" : $"{t.Minutes}m{t.Seconds:00}s";
 }
 
-/// <summary>Progress reporters: a live console line, and a throttle for notebook display callbacks.</summary>
+/// <summary>Progress reporters: the shared <see cref="IProgressReporter"/> renderers, and a throttle for notebook display callbacks.</summary>
 public static class ProgressReporters
 {
-    /// <summary>
-    /// A live line on an interactive console (rewritten in place with a carriage return); when output is redirected
-    /// (log files, Slurm) one line per finished epoch and at most one every <paramref name="interval"/> otherwise.
-    /// </summary>
-    public static Action<TrainingProgress> Console(TimeSpan? interval = null)
-    {
-        var live = !System.Console.IsOutputRedirected;
-        var every = interval ?? (live ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromSeconds(30));
-        var clock = Stopwatch.StartNew();
-        TimeSpan? last = null;
-        return progress =>
-        {
-            if (!progress.EpochFinished && last is { } previous && clock.Elapsed - previous < every) return;
-            last = clock.Elapsed;
-            if (live)
-            {
-                var line = progress.ToString();
-                var width = Math.Max(40, SafeWidth() - 1);
-                System.Console.Write("\r" + (line.Length > width ? line[..width] : line.PadRight(width)));
-                if (progress.EpochFinished) System.Console.WriteLine();
-            }
-            else System.Console.WriteLine(progress.ToString());
-        };
-    }
+    /// <summary>Sends each snapshot to <paramref name="reporter"/> as one bar per epoch (images done of the epoch; loss, learning rate and the stage's ETA as detail).</summary>
+    public static Action<TrainingProgress> To(IProgressReporter reporter) => progress => reporter.Report(progress.ToUpdate());
 
     /// <summary>Calls <paramref name="display"/> at most every <paramref name="interval"/> and at the end of each epoch (for a notebook's updatable display).</summary>
     public static Action<TrainingProgress> Throttled(Action<TrainingProgress> display, TimeSpan? interval = null)
@@ -58,11 +45,5 @@ public static class ProgressReporters
             last = clock.Elapsed;
             display(progress);
         };
-    }
-
-    private static int SafeWidth()
-    {
-        try { return System.Console.WindowWidth > 0 ? System.Console.WindowWidth : 160; }
-        catch (IOException) { return 160; }
     }
 }

@@ -21,6 +21,8 @@ public static class TrainingRuns
         var manifest = folder.ReadManifest();
         if (manifest.FormatVersion != RunFolder.FormatVersion)
             throw new InvalidDataException($"{folder.File(RunFolder.ManifestFile)}: run folder format {manifest.FormatVersion}, this library reads format {RunFolder.FormatVersion}");
+        if (manifest.Layers is null || manifest.ResultVersion != ResultVersion.Compute(ResultVersion.Sources, manifest.Layers))
+            throw new InvalidDataException($"{folder.Path}: stale run, made by result version {manifest.ResultVersion}; this build is {ResultVersion.OfLayer("Training")}: run it again (or `granularity runs prune`)");
         if (manifest.ConfigType != typeof(TrainingConfig).FullName)
             throw new InvalidDataException($"{folder.Path}: holds a {manifest.ConfigType} run, not a training experiment ({typeof(TrainingConfig).FullName})");
         if (!folder.IsComplete) throw new InvalidDataException($"{folder.Path}: the run has not finished (no {RunFolder.SummaryFile}); rerun it to resume");

@@ -1,27 +1,13 @@
 using Granularity.Core;
-using Granularity.Cli;
-using Granularity.Cli.Commands;
 using Granularity.Data;
 using Xunit;
+using static Granularity.Tests.Foundation.CliRunner;
 
 namespace Granularity.Tests.Data;
 
 /// <summary>End-to-end runs of the `data` commands on tiny generated data.</summary>
 public sealed class DataCommandTests
 {
-    private static readonly ICliCommand[] Commands = { new DataVerifyCommand(), new DataPrepareCommand(), new DataIndexCommand(), new DataBenchCommand() };
-
-    private static (int Code, string Output, string Errors) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var errors = new StringWriter();
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(errors);
-        try { return (CommandLine.Run(Commands, args), output.ToString(), errors.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldError); }
-    }
-
     [Fact]
     public void IndexCommandIndexesPerSynsetTarsWithALabelFile()
     {

@@ -6,15 +6,6 @@ using SkiaSharp;
 
 namespace Granularity.Tests.Data;
 
-/// <summary>Tiny datasets in the real on-disk formats, generated per test in a temporary folder.</summary>
-public sealed class TempFolder : IDisposable
-{
-    public TempFolder() => Directory.CreateDirectory(Path);
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "granularity-data-tests", Guid.NewGuid().ToString("N"));
-    public string Combine(params string[] parts) => System.IO.Path.Combine(new[] { Path }.Concat(parts).ToArray());
-    public void Dispose() { try { Directory.Delete(Path, recursive: true); } catch (IOException) { } }
-}
-
 public static class DataFixtures
 {
     /// <summary>A JPEG with a smooth colour field plus per-pixel noise (so it is not trivially compressible).</summary>

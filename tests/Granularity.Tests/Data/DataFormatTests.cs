@@ -156,9 +156,9 @@ public sealed class DataFormatTests
         var md5 = ArchiveVerifier.Md5Of(path);
         Assert.Equal("d20e7ef4b12a3ad2a7ea0ecbf8e9c3f2".Length, md5.Length);
         var manifest = TinyManifest(folder.Path, ("a.tar.gz", md5, 15));
-        var progress = new List<PreparationProgress>();
-        Assert.Equal("ok", Assert.Single(ArchiveVerifier.Verify(manifest, folder.Path, null, progress.Add)).Status);
-        Assert.NotEmpty(progress);
+        var progress = new RecordingProgress();
+        Assert.Equal("ok", Assert.Single(ArchiveVerifier.Verify(manifest, folder.Path, null, progress)).Status);
+        Assert.Equal(15, Assert.Single(progress.Updates, u => u.Finished).Total);
         Assert.Equal("ok (remembered)", Assert.Single(ArchiveVerifier.Verify(manifest, folder.Path)).Status);
         Assert.True(File.Exists(folder.Combine(ArchiveVerifier.StateFileName)));
 
@@ -263,4 +263,11 @@ public sealed class ImageNet1kLoaderTests
         var error = Assert.Throws<InvalidDataException>(() => ImageNet1k.Load(folder.Path, "train", classes));
         Assert.Contains("999 of 1000 classes missing", error.Message);
     }
+}
+
+/// <summary>Keeps every progress update it receives.</summary>
+internal sealed class RecordingProgress : Granularity.Core.IProgressReporter
+{
+    public List<Granularity.Core.ProgressUpdate> Updates { get; } = new();
+    public void Report(Granularity.Core.ProgressUpdate update) => Updates.Add(update);
 }

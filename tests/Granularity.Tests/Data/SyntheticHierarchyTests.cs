@@ -62,6 +62,27 @@ public sealed class SyntheticHierarchyTests
         Assert.All(train.Pixels, p => Assert.InRange(p, 0f, 1f));
     }
 
+    private static void AssertNested(int[] fine, int[] coarse)
+    {
+        var parentOf = new Dictionary<int, int>();
+        for (int i = 0; i < fine.Length; i++)
+            Assert.Equal(parentOf.TryAdd(fine[i], coarse[i]) ? coarse[i] : parentOf[fine[i]], coarse[i]);
+    }
+
+    [Fact]
+    public void TheWorldIsALabelTreeWhoseCutsAreItsLevels()
+    {
+        var tree = Config.Tree();
+        Assert.Equal(Config.LeafCount, tree.LeafCount);
+        Assert.Equal(Config.Superclasses, tree.Cut(Granularity.Hierarchy.GranularityLevel.Depth(1)).ClassCount);
+        Assert.Equal(Config.MiddleCount, tree.Cut(Granularity.Hierarchy.GranularityLevel.Depth(2)).ClassCount);
+        for (int leaf = 0; leaf < Config.LeafCount; leaf++)
+        {
+            Assert.Equal(Config.SuperclassOfLeaf(leaf), Config.LeafToSuperclass()[leaf]);
+            Assert.Equal(Config.MiddleOfLeaf(leaf), Config.LeafToMiddle()[leaf]);
+        }
+    }
+
     [Fact]
     public void LabelMapsNestMiddleInSuperclass()
     {
@@ -83,11 +104,15 @@ public sealed class SyntheticHierarchyTests
             Assert.All(labels, l => Assert.InRange(l, 0, classes - 1));
             Assert.Equal(labels, SyntheticLabelSets.Labels(images, set, seed: 2).Labels);
         }
-        var (nested, _) = SyntheticLabelSets.Labels(images, SyntheticLabelSet.RandNested, 2);
-        for (int i = 0; i < images.Count; i++) Assert.Equal(images.Superclass(i), nested[i] / k);
+        // Nested sets are coarsened exactly by their parent level: each class lies inside one superclass (or leaf).
+        var (nested, nestedClasses) = SyntheticLabelSets.Labels(images, SyntheticLabelSet.RandNested, 2);
+        Assert.Equal(Config.LeafCount, nestedClasses);
+        AssertNested(nested, Enumerable.Range(0, images.Count).Select(images.Superclass).ToArray());
         var (split4, split4Classes) = SyntheticLabelSets.Labels(images, SyntheticLabelSet.Split4, 2);
         Assert.Equal(64, split4Classes);
-        for (int i = 0; i < images.Count; i++) Assert.Equal(images.Leaves[i], split4[i] / 4);
+        AssertNested(split4, images.Leaves.ToArray());
+        var (full, _) = SyntheticLabelSets.Labels(images, SyntheticLabelSet.RandFull, 2);
+        Assert.Contains(Enumerable.Range(0, Config.LeafCount), c => Enumerable.Range(0, images.Count).Where(i => full[i] == c).Select(images.Superclass).Distinct().Count() > 1);
         var (cross, crossClasses) = SyntheticLabelSets.Labels(images, SyntheticLabelSet.Cross, 2);
         Assert.Equal(4, crossClasses);
         for (int i = 0; i < images.Count; i++) Assert.Equal(images.Leaves[i] % k, cross[i]);

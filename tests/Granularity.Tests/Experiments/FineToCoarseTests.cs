@@ -8,12 +8,7 @@ namespace Granularity.Tests.Experiments;
 
 public sealed class FineToCoarseTests
 {
-    private static string TemporaryRoot()
-    {
-        var path = Path.Combine(Path.GetTempPath(), "granularity-experiment-tests", Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(path);
-        return path;
-    }
+    private static string TemporaryRoot() => TempFolder.Create("experiment");
 
     /// <summary>A run of every code path in seconds: 128 images, a 16-channel CNN, one epoch per stage.</summary>
     private static FineToCoarseConfig Tiny() => new(

@@ -15,8 +15,7 @@ public sealed class HardSamplesFixture : IDisposable
     public HardSamplesFixture()
     {
         TorchRuntime.EnsureNativesLoaded();
-        Root = Path.Combine(Path.GetTempPath(), "granularity-hard-samples-tests", Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(Root);
+        Root = TempFolder.Create("hard-samples");
         Config = Tiny();
         Result = HardSamples.Run(Config, Root);
     }

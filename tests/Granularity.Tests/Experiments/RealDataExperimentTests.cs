@@ -24,7 +24,7 @@ public sealed class RealDataExperimentTests
     {
         using var folder = new TempFolder();
         const string dataset = "inat2021-standin-e2e-test";
-        RealDatasets.RegisterInat2021StandIn(dataset, Inat2021StandInConfig.Tiny(), folder.Combine("inat"));
+        RealDatasets.AddInat2021StandIn(ExperimentDatasets.All, dataset, Inat2021StandInConfig.Tiny(), folder.Combine("inat"));
         var config = new Inat2021ExperimentConfig(TinyTemplate(dataset, "supercategory"), ["order", "species"], "genus", true, true, true, "baseline", [0]);
         var options = new TrainingOptions { RunsRoot = folder.Combine("runs"), TensorBoard = false };
         var table = Inat2021Experiment.Run(config, options);
@@ -67,7 +67,7 @@ public sealed class RealDataExperimentTests
     {
         using var folder = new TempFolder();
         const string dataset = "imagenet-standin-e2e-test";
-        RealDatasets.RegisterImageNetStandIn(dataset, ImageNetStandInConfig.Tiny(), folder.Combine("imagenet"));
+        RealDatasets.AddImageNetStandIn(ExperimentDatasets.All, dataset, ImageNetStandInConfig.Tiny(), folder.Combine("imagenet"));
         var config = new ImageNetExperimentConfig(TinyTemplate(dataset, "imagenet1k"), ["imagenet21k-leaf", "imagenet21k-up:3"], [0]);
         var levels = ImageNetExperiment.DatasetLevels(config);
         Assert.Equal(4, levels.Single(l => l.Level == "imagenet1k").Classes);

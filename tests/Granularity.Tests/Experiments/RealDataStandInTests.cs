@@ -81,8 +81,8 @@ public sealed class RealDataStandInTests
     public void Inat2021LevelsAreTheRealTaxonomyRestrictedToTheStandInSpecies()
     {
         using var folder = new TempFolder();
-        RealDatasets.RegisterInat2021StandIn("inat2021-standin-levels-test", Inat2021StandInConfig.Tiny(), folder.Combine("inat"));
-        using var data = (Inat2021TrainingData)TrainingDatasets.Open(new DatasetConfig("inat2021-standin-levels-test"), 0);
+        RealDatasets.AddInat2021StandIn(ExperimentDatasets.All, "inat2021-standin-levels-test", Inat2021StandInConfig.Tiny(), folder.Combine("inat"));
+        using var data = (Inat2021TrainingData)ExperimentDatasets.All.Open(new DatasetConfig("inat2021-standin-levels-test"), 0);
         var counts = new[] { "supercategory", "class", "order", "family", "genus", "species" }.Select(data.ClassCountOf).ToArray();
         Assert.Equal(2, counts[0]);
         Assert.Equal(StandInData.ChooseInat2021Species(Inat2021StandInConfig.Tiny()).Count, counts[^1]);
@@ -112,12 +112,12 @@ public sealed class RealDataStandInTests
         Environment.SetEnvironmentVariable("GRANULARITY_DATA", folder.Path);
         try
         {
-            var error = Assert.Throws<DirectoryNotFoundException>(() => TrainingDatasets.Open(new DatasetConfig(RealDatasets.Inat2021), 0));
+            var error = Assert.Throws<DirectoryNotFoundException>(() => ExperimentDatasets.All.Open(new DatasetConfig(RealDatasets.Inat2021), 0));
             Assert.Contains("granularity data prepare --dataset inat2021", error.Message);
             Assert.Contains("GRANULARITY_DATA", error.Message);
             // A partly prepared split (fewer images than the manifest) is refused, naming both counts.
             DataFixtures.WriteINatSplit(Path.Combine(folder.Path, "inat2021"), "train_mini", categories: 2, perCategory: 1);
-            var partial = Assert.Throws<InvalidDataException>(() => TrainingDatasets.Open(new DatasetConfig(RealDatasets.Inat2021), 0));
+            var partial = Assert.Throws<InvalidDataException>(() => ExperimentDatasets.All.Open(new DatasetConfig(RealDatasets.Inat2021), 0));
             Assert.Contains("500,000", partial.Message);
         }
         finally { Environment.SetEnvironmentVariable("GRANULARITY_DATA", previous); }

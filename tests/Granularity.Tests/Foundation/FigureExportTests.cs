@@ -5,14 +5,14 @@ namespace Granularity.Tests.Foundation;
 
 public sealed class FigureExportTests : IDisposable
 {
-    private readonly DirectoryInfo folder = Directory.CreateTempSubdirectory("granularity-figures-");
-    public void Dispose() => folder.Delete(recursive: true);
+    private readonly TempFolder folder = new("figures");
+    public void Dispose() => folder.Dispose();
 
     [Fact]
     public void Html_is_self_contained_and_images_are_written_where_a_browser_exists()
     {
         var chart = Plotly.NET.CSharp.Chart.Line<double, double, string>(new[] { 1.0, 2, 3 }, new[] { 2.0, 4, 8 }, Name: "doubling");
-        var files = FigureExport.Save(chart, folder.FullName, "test-figure", 400, 300);
+        var files = FigureExport.Save(chart, folder.Path, "test-figure", 400, 300);
         var html = File.ReadAllText(files.Html);
         Assert.DoesNotContain("src=\"https://cdn.plot.ly", html);
         Assert.Contains("doubling", html);
@@ -35,6 +35,6 @@ public sealed class FigureExportTests : IDisposable
     public void Figure_ids_must_be_plain_file_names(string id)
     {
         var chart = Plotly.NET.CSharp.Chart.Line<double, double, string>(new[] { 1.0 }, new[] { 1.0 });
-        Assert.Throws<ArgumentException>(() => FigureExport.Save(chart, folder.FullName, id));
+        Assert.Throws<ArgumentException>(() => FigureExport.Save(chart, folder.Path, id));
     }
 }

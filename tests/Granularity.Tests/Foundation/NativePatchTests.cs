@@ -20,10 +20,9 @@ public class NativePatchTests
     {
         var original = PackagedLibTorchSharp();
         Assert.True(File.Exists(original), $"restore the solution first: {original} is missing");
-        var directory = Directory.CreateTempSubdirectory("granularity-elf-");
-        try
+        using var directory = new TempFolder("elf");
         {
-            var copy = Path.Combine(directory.FullName, "libLibTorchSharp.so");
+            var copy = Path.Combine(directory.Path, "libLibTorchSharp.so");
             File.Copy(original, copy);
             var before = File.ReadAllBytes(copy);
 
@@ -38,17 +37,15 @@ public class NativePatchTests
             Assert.Equal(weak, File.ReadAllBytes(copy));
             Assert.Equal(ElfVersionNeedPatcher.Outcome.NotRequired, ElfVersionNeedPatcher.MarkWeak(copy, "GLIBCXX_9.9.99"));
         }
-        finally { directory.Delete(recursive: true); }
     }
 
     [Fact]
     public void An_unpatched_copy_gets_its_single_flag_byte_set()
     {
         var original = PackagedLibTorchSharp();
-        var directory = Directory.CreateTempSubdirectory("granularity-elf-");
-        try
+        using var directory = new TempFolder("elf");
         {
-            var copy = Path.Combine(directory.FullName, "libLibTorchSharp.so");
+            var copy = Path.Combine(directory.Path, "libLibTorchSharp.so");
             File.Copy(original, copy);
             ElfVersionNeedPatcher.MarkWeak(copy, ElfVersionNeedPatcher.TorchSharpMissingVersion);
             var weak = File.ReadAllBytes(copy);
@@ -60,13 +57,13 @@ public class NativePatchTests
             Assert.Equal(ElfVersionNeedPatcher.Outcome.Patched, ElfVersionNeedPatcher.MarkWeak(copy, ElfVersionNeedPatcher.TorchSharpMissingVersion));
             Assert.Equal(weak, File.ReadAllBytes(copy));
         }
-        finally { directory.Delete(recursive: true); }
     }
 
     [Fact]
     public void A_file_that_is_not_elf_is_rejected_with_its_path()
     {
-        var path = Path.GetTempFileName();
+        using var folder = new TempFolder("elf");
+        var path = folder.Combine("not-elf.bin");
         try
         {
             File.WriteAllText(path, "not an ELF file, just text that is long enough to have a header........................");

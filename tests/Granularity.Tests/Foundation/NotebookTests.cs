@@ -71,18 +71,17 @@ public class NotebookTests(ITestOutputHelper output)
     public void Native_loader_versions_match_the_pinned_packages()
     {
         var pinned = PinnedPackageVersions();
-        Assert.Equal(pinned["TorchSharp-cpu"], PackageVersions.TorchSharp);
+        Assert.Equal(PackageVersions.TorchSharp, pinned["TorchSharp-cpu"]);
     }
 
     [Fact]
     public void A_failing_cell_is_reported_with_notebook_cell_and_error()
     {
-        var folder = Directory.CreateTempSubdirectory("granularity-nb-");
-        try
+        using var folder = new TempFolder("notebook");
         {
-            var notebook = Path.Combine(folder.FullName, "99-failing.ipynb");
+            var notebook = Path.Combine(folder.Path, "99-failing.ipynb");
             File.WriteAllText(notebook, NotebookJson("# 99 · failing", "var x = 40;", "x + undefinedVariable", "x + 2"));
-            var result = NotebookRunner.Run(notebook, Path.Combine(folder.FullName, "out"), RunMode.Quick, TimeSpan.FromMinutes(5));
+            var result = NotebookRunner.Run(notebook, Path.Combine(folder.Path, "out"), RunMode.Quick, TimeSpan.FromMinutes(5));
             Assert.False(result.Succeeded);
             var failure = Assert.Single(result.Failures);
             Assert.Equal("99-failing.ipynb", failure.Notebook);
@@ -90,7 +89,6 @@ public class NotebookTests(ITestOutputHelper output)
             Assert.Contains("x + undefinedVariable", failure.FirstLine);
             Assert.Contains("CS0103", failure.Error);
         }
-        finally { folder.Delete(recursive: true); }
     }
 
     private static string Source(JsonNode cell) => cell["source"] switch

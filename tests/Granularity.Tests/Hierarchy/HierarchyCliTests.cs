@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Granularity.Cli;
+using static Granularity.Tests.Foundation.CliRunner;
 using Xunit;
 
 namespace Granularity.Tests.Hierarchy;
@@ -7,20 +7,6 @@ namespace Granularity.Tests.Hierarchy;
 /// <summary>The hierarchy commands end to end, through the same dispatcher as the executable.</summary>
 public class HierarchyCliTests
 {
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var commands = typeof(ICliCommand).Assembly.GetTypes()
-            .Where(t => typeof(ICliCommand).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
-            .Select(t => (ICliCommand)Activator.CreateInstance(t)!).ToList();
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try { return (CommandLine.Run(commands, args), output.ToString(), error.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldError); }
-    }
-
     [Fact]
     public void Levels_json_lists_named_levels_and_cuts()
     {
@@ -57,9 +43,9 @@ public class HierarchyCliTests
     [Theory]
     [InlineData(1, "not a node", "hierarchy", "label", "--source", "imagenet21k", "--class", "n99999999")]
     [InlineData(1, "unknown hierarchy source", "hierarchy", "levels", "--source", "imagenet42k")]
-    [InlineData(1, "unknown parent rule", "hierarchy", "levels", "--source", "imagenet1k", "--rule", "longest")]
-    [InlineData(2, "--cut must be", "hierarchy", "levels", "--source", "imagenet1k", "--cut", "width")]
-    [InlineData(2, "unknown option: --depth", "hierarchy", "levels", "--source", "inat2021", "--depth", "3")]
+    [InlineData(2, "--rule must be one of first-hypernym, shortest-path, semantic-tree; got 'longest'", "hierarchy", "levels", "--source", "imagenet1k", "--rule", "longest")]
+    [InlineData(2, "--cut must be one of depth, height, up; got 'width'", "hierarchy", "levels", "--source", "imagenet1k", "--cut", "width")]
+    [InlineData(2, "Unrecognized command or argument '--depth'", "hierarchy", "levels", "--source", "inat2021", "--depth", "3")]
     [InlineData(1, "named levels supercategory, kingdom", "hierarchy", "label", "--source", "inat2021", "--class", "#0", "--level", "tribe")]
     public void Bad_requests_fail_with_a_clear_message(int expectedCode, string expected, params string[] args)
     {

@@ -135,7 +135,8 @@ public class LabelTreeTests
     [Fact]
     public void Edge_files_load_with_comma_or_whitespace_and_round_trip()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"granularity-toy-{Guid.NewGuid():N}.txt");
+        using var folder = new TempFolder("toy");
+        var path = folder.Combine("toy.txt");
         try
         {
             File.WriteAllText(path, "Life,Animalia\nAnimalia,Canis lupus\nLife Plantae\nPlantae\tQuercus\n");

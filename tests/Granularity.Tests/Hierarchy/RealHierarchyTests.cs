@@ -138,7 +138,8 @@ public class RealHierarchyTests
         Assert.Equal("dog, domestic dog, Canis familiaris", committed.LemmasOf("n02084071"));
         Assert.Contains("not found", Assert.Throws<InvalidDataException>(() => committed.HypernymsOf("n99999999")).Message);
         if (!File.Exists(dataNoun)) return; // Debian's wordnet-base is a build-time tool only
-        var folder = Directory.CreateTempSubdirectory("granularity-wordnet-").FullName;
+        using var temp = new TempFolder("wordnet");
+        var folder = temp.Path;
         try
         {
             foreach (var set in Enum.GetValues<ImageNetLabelSet>())

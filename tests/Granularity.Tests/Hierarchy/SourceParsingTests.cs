@@ -85,7 +85,8 @@ public class SourceParsingTests
     [Fact]
     public void A_data_noun_that_is_not_WordNet_30_is_refused()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"granularity-data-noun-{Guid.NewGuid():N}");
+        using var folder = new TempFolder("data-noun");
+        var path = folder.Combine("data.noun");
         try
         {
             File.WriteAllText(path, ToyDataNoun + "\n");

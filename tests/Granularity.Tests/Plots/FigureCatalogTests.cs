@@ -1,4 +1,3 @@
-using Granularity.Cli;
 using Granularity.Plots;
 using Granularity.Tests.Experiments;
 using Xunit;
@@ -78,13 +77,12 @@ public sealed class FigureCatalogTests(HardSamplesFixture fixture)
     [Fact]
     public void CommandExportsAndExitsThreeWhenRunsAreMissing()
     {
-        ICliCommand[] commands = [new Granularity.Cli.Commands.FiguresExportCommand(), new Granularity.Cli.Commands.FiguresListCommand()];
         var output = Output();
-        Assert.Equal(0, CommandLine.Run(commands, ["figures", "export", "--only", "theory-model", "--out", output, "--runs", fixture.Root]));
+        Assert.Equal(0, Foundation.CliRunner.Run("figures", "export", "--only", "theory-model", "--out", output, "--runs", fixture.Root).Code);
         Assert.True(File.Exists(Path.Combine(output, "theory-model.html")));
-        Assert.Equal(3, CommandLine.Run(commands, ["figures", "export", "--only", "theory-model,ImageNet", "--out", output, "--runs", fixture.Root]));
+        Assert.Equal(3, Foundation.CliRunner.Run("figures", "export", "--only", "theory-model,ImageNet", "--out", output, "--runs", fixture.Root).Code);
         Assert.Contains("ImageNet", File.ReadAllText(Path.Combine(output, "figures.md")));
-        Assert.Equal(2, CommandLine.Run(commands, ["figures", "export", "--only", "no-such-figure", "--out", output]));
-        Assert.Equal(0, CommandLine.Run(commands, ["figures", "list"]));
+        Assert.Equal(2, Foundation.CliRunner.Run("figures", "export", "--only", "no-such-figure", "--out", output).Code);
+        Assert.Equal(0, Foundation.CliRunner.Run("figures", "list").Code);
     }
 }

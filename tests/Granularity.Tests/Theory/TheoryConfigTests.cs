@@ -52,7 +52,7 @@ public sealed class TheoryConfigTests
         Assert.Contains("2 + 2·SubclassesPerSuperclass = 22", error.Message);
         // Every entry point validates, so the inconsistent configuration never runs.
         Assert.Throws<ArgumentException>(() => new HierarchicalMultiViewData(config));
-        Assert.Throws<ArgumentException>(() => TheoryExperiment.GetOrRun(config, Path.Combine(Path.GetTempPath(), "never-written")));
+        Assert.Throws<ArgumentException>(() => TheoryExperiment.GetOrRun(config, Path.Combine(TempFolder.RunRoot, "never-written")));
     }
 
     [Fact]
@@ -70,8 +70,8 @@ public sealed class TheoryConfigTests
         Assert.DoesNotContain("label", json, StringComparison.OrdinalIgnoreCase);
         var back = System.Text.Json.JsonSerializer.Deserialize<TheoryConfig>(json, JsonFiles.Options)!;
         Assert.Equal(config, back);
-        Assert.Equal(RunCache.Key("theory", config), RunCache.Key("theory", back));
-        Assert.NotEqual(RunCache.Key("theory", config), RunCache.Key("theory", config with { Seed = 4 }));
+        Assert.Equal(RunStore.ConfigKey("theory", config), RunStore.ConfigKey("theory", back));
+        Assert.NotEqual(RunStore.ConfigKey("theory", config), RunStore.ConfigKey("theory", config with { Seed = 4 }));
     }
 
     [Fact]

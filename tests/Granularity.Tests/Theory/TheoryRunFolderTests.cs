@@ -1,3 +1,4 @@
+using Granularity.Core;
 using Granularity.Runs;
 using Granularity.Theory;
 using Xunit;
@@ -46,7 +47,7 @@ public sealed class TheoryRunFolderTests
         var root = TemporaryFolder();
         var config = Small() with { Steps = 10, EvalEvery = 5 };
         // What a killed run leaves: the manifest and config (written first), maybe metrics, never the summary.
-        var folder = RunFolder.For(root, TheoryExperiment.ExperimentName, config);
+        var folder = new RunStore(root).Open(TheoryExperiment.ExperimentName, config, ResultVersion.OfLayer("Theory"), Layers.Closure("Theory"));
         File.WriteAllText(folder.MetricsPath, "step,coarse_train_loss\n0,0.7\n");
         var error = Assert.Throws<InvalidDataException>(() => TheoryExperiment.Load(folder.Path));
         Assert.Contains("not a finished run", error.Message);

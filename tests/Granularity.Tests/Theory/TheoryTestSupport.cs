@@ -22,10 +22,5 @@ internal static class TheoryTestSupport
 
     public static long[] Longs(torch.Tensor tensor) => tensor.cpu().to(torch.ScalarType.Int64).data<long>().ToArray();
 
-    public static string TemporaryFolder()
-    {
-        var path = Path.Combine(Path.GetTempPath(), "granularity-theory-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(path);
-        return path;
-    }
+    public static string TemporaryFolder() => TempFolder.Create("theory");
 }

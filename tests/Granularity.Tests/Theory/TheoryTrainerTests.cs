@@ -50,14 +50,14 @@ public sealed class TheoryTrainerTests
         using var trainer = new TheoryTrainer(Small(), torch.CPU);
         for (int i = 0; i < 5; i++) trainer.Step();
         trainer.Evaluate(LabelGranularity.Fine);
-        var before = TheoryBenchmark.LiveTensors;
+        var before = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
         for (int i = 0; i < 300; i++)
         {
             trainer.Step();
             if (i % 50 == 0) { trainer.Evaluate(LabelGranularity.Coarse); trainer.Alignment(LabelGranularity.Fine); }
         }
         trainer.RefitCoarseHead(LabelGranularity.Fine, iterations: 20);
-        Assert.Equal(before, TheoryBenchmark.LiveTensors);
+        Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount);
     }
 
     [Fact]
@@ -66,9 +66,9 @@ public sealed class TheoryTrainerTests
         using var threads = TheoryExperiment.WithThreads(1);
         using var trainer = new TheoryTrainer(Small() with { TrainingSetSize = 100, BatchSize = 32 }, torch.CPU);
         trainer.Step();                                  // draws the first epoch's order, which the trainer keeps
-        var before = TheoryBenchmark.LiveTensors;
+        var before = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
         for (int i = 0; i < 40; i++) trainer.Step();   // 13 more epochs of 3 batches
-        Assert.Equal(before, TheoryBenchmark.LiveTensors);
+        Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount);
         var evaluation = trainer.Evaluate(LabelGranularity.Fine);
         Assert.True(evaluation.EasyAccuracy > 0.8);
         Assert.NotNull(evaluation.SubclassEasyAccuracy);

@@ -77,9 +77,9 @@ public sealed class TrainingBadInputTests
     {
         var root = TrainingFixtures.TemporaryRoot();
         var config = TrainingFixtures.Tiny(epochs: 1).PretrainingPart();
-        var key = RunCache.Key(TrainingEngine.PretrainingExperiment, config);
+        var key = RunStore.ConfigKey(TrainingEngine.PretrainingExperiment, config);
         var folder = Path.Combine(root, TrainingEngine.PretrainingExperiment, key);
-        JsonFiles.Write(Path.Combine(folder, RunFolder.ManifestFile), new RunManifest(TrainingEngine.PretrainingExperiment, key, "0.0.1", RunFolder.FormatVersion + 7, typeof(PretrainingConfig).FullName!));
+        JsonFiles.Write(Path.Combine(folder, RunFolder.ManifestFile), new RunManifest(TrainingEngine.PretrainingExperiment, key, TrainingEngine.Version, TrainingEngine.VersionLayers.ToArray(), RunFolder.FormatVersion + 7, typeof(PretrainingConfig).FullName!));
         File.WriteAllText(Path.Combine(folder, TrainingEngine.CheckpointFile), "old");
         var before = TrainingFixtures.Snapshot(root);
         var error = Assert.Throws<InvalidDataException>(() => TrainingEngine.Pretrain(config, TrainingFixtures.Options(root)));
@@ -95,7 +95,7 @@ public sealed class TrainingBadInputTests
         var root = TrainingFixtures.TemporaryRoot();
         var first = TrainingEngine.Pretrain(TrainingFixtures.Tiny(epochs: 1).PretrainingPart(), TrainingFixtures.Options(root));
         var other = TrainingFixtures.Tiny(epochs: 2).PretrainingPart();
-        var otherFolder = RunFolder.For(root, TrainingEngine.PretrainingExperiment, other);
+        var otherFolder = new RunStore(root).Open(TrainingEngine.PretrainingExperiment, other, TrainingEngine.Version, TrainingEngine.VersionLayers);
         File.Copy(first.Folder.File(TrainingEngine.CheckpointFile), otherFolder.File(TrainingEngine.CheckpointFile));
         var before = File.ReadAllBytes(otherFolder.File(TrainingEngine.CheckpointFile));
         var error = Assert.Throws<InvalidDataException>(() => TrainingEngine.Pretrain(other, TrainingFixtures.Options(root)));

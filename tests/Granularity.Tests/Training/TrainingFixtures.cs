@@ -18,12 +18,7 @@ internal static class TrainingFixtures
             Baseline = new StageConfig(2 * epochs, 32, OptimizerKind.AdamW, 2e-3, WeightDecay: 0.01),
         };
 
-    public static string TemporaryRoot()
-    {
-        var path = Path.Combine(Path.GetTempPath(), "granularity-training-tests", Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(path);
-        return path;
-    }
+    public static string TemporaryRoot() => TempFolder.Create("training");
 
     public static TrainingOptions Options(string root, int? stopAfter = null) => new() { RunsRoot = root, StopAfterEpochs = stopAfter, TensorBoard = true };
 

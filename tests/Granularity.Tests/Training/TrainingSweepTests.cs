@@ -1,6 +1,5 @@
 using Granularity.Core;
 using System.Diagnostics;
-using Granularity.Cli;
 using Granularity.Runs;
 using Granularity.Training;
 using Xunit;
@@ -38,17 +37,9 @@ public sealed class TrainingSweepTests(ITestOutputHelper output)
         var root = TrainingFixtures.TemporaryRoot();
         var configFile = Path.Combine(root, "tiny.json");
         JsonFiles.Write(configFile, TrainingFixtures.Tiny());
-        var writer = new StringWriter();
-        var previous = Console.Out;
-        Console.SetOut(writer);
-        int code;
-        try
-        {
-            code = CommandLine.Run(CommandsForTest(), ["sweep", "--config", configFile, "--levels", "coarse,leaf", "--name", "slurm-test", "--slurm", "--wait",
-                "--mem", "400", "--timeout-min", "5", "--runs", root]);
-        }
-        finally { Console.SetOut(previous); }
-        output.WriteLine(writer.ToString());
+        var (code, printed, errors) = Foundation.CliRunner.Run("sweep", "--config", configFile, "--levels", "coarse,leaf", "--name", "slurm-test", "--slurm", "--wait",
+            "--mem", "400", "--timeout-min", "5", "--runs", root);
+        output.WriteLine(printed + errors);
         Assert.Equal(0, code);
         var sweepFolder = Directory.GetDirectories(Path.Combine(root, "sweeps")).Single();
         Assert.True(File.Exists(Path.Combine(sweepFolder, Sweeps.ScriptFile)));
@@ -66,10 +57,6 @@ public sealed class TrainingSweepTests(ITestOutputHelper output)
         }
         catch (Exception) { return false; }
     }
-
-    private static IReadOnlyList<ICliCommand> CommandsForTest() => typeof(ICliCommand).Assembly.GetTypes()
-        .Where(t => typeof(ICliCommand).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
-        .Select(t => (ICliCommand)Activator.CreateInstance(t)!).ToList();
 }
 
 /// <summary>A fact that is skipped, with the reason, where no Slurm answers (sbatch missing or no controller).</summary>
