@@ -52,6 +52,7 @@ public sealed record RealImagesConfig(
     int ReferenceSeed = 100,                       // the reference baseline that scores hardness (never a compared seed)
     double HardShare = 0.2,                        // share of test images called hard (lowest target probability; notebook 06)
     int CifarTrainPerClass = 0)                    // CIFAR only: training images kept per class (0 = all 450)
+    : IExperimentConfig<RealImagesConfig>
 {
     public const Readout ClaimReadout = Readout.FineTuning;
 
@@ -141,6 +142,23 @@ public sealed record RealImagesResult(RealImagesConfig Config, string Folder, Re
         Rows.Where(r => r.LabelSet == labelSet && r.Readout == readout).OrderBy(r => r.Seed).SelectMany(r => r.Correct.Select(c => c == '1')).ToArray();
 }
 
+/// <summary>The real-image experiment in the project's one experiment shape (notebook 08).</summary>
+public sealed class RealImagesExperiment : IExperiment<RealImagesConfig, RealImagesResult>
+{
+    public static string Name => RealImages.ExperimentName;
+
+    /// <summary>Serves the finished run, or (unless the policy is read-only) trains what is missing; killed runs resume per arm.</summary>
+    public static RealImagesResult Run(RealImagesConfig config, RunPolicy policy) => policy.Reuse switch
+    {
+        RunReuse.ReadOnly => RealImages.TryLoad(config, policy.RunsRoot) ?? throw new MissingRunsException($"{Name} ({config.Name})",
+            [$"no fresh run of {Name} for config '{config.Name}' under {policy.RunsRoot}"],
+            [$"eng/granularity experiment real-images{(config.Dataset == RealImageDataset.OmniglotSmall ? "" : config.Dataset == RealImageDataset.Omniglot ? " --dataset omniglot" : " --dataset cifar100")}"]),
+        _ => RealImages.Run(config, policy.RunsRoot, log: policy.Log, alwaysRun: policy.Reuse == RunReuse.AlwaysRun),
+    };
+
+    public static IReadOnlyList<Claim> Claims(RealImagesResult result) => RealImagesClaims.Claims(result);
+}
+
 /// <summary>Runs the real-image fine-to-coarse experiment, its schedule search, and its claims.</summary>
 public static class RealImages
 {
@@ -191,7 +209,7 @@ public static class RealImages
     /// per final configuration.
     /// </summary>
     public static RealImagesResult Run(RealImagesConfig config, string? runsRoot = null, string? dataRoot = null, Action<string>? log = null,
-        HierarchicalImageSet? data = null)
+        HierarchicalImageSet? data = null, bool alwaysRun = false)
     {
         config = config.Validated();
         log ??= _ => { };
@@ -208,7 +226,8 @@ public static class RealImages
             var schedules = SearchSchedules(config, root, Data(), log);
             config = config with { Schedules = schedules.Schedules, ScheduleProvenance = SearchedProvenance(schedules.Folder, root) };
         }
-        var (folder, summary, fromCache) = RunCache.GetOrRun(root, ExperimentName, config, experiment =>
+        var policy = new RunPolicy(root, alwaysRun ? RunReuse.AlwaysRun : RunReuse.ReadOrRun) { Log = log };
+        var (folder, summary, fromCache) = new RunStore(root).GetOrRun(ExperimentName, config, "Experiments", experiment =>
         {
             var clock = Stopwatch.StartNew();
             var set = Data();
@@ -225,8 +244,8 @@ public static class RealImages
                     log($"seed {seed} {labelSet}: {string.Join(", ", rows.Select(r => $"{r.Readout} {r.TestError:P1}"))} ({armClock.Elapsed.TotalSeconds:0.0} s)");
                 }
             return new RealImagesSummary(config.Name, set.Count, set.Train.Length, set.Validation.Length, set.Test.Length, set.TargetClasses, set.LeafClasses,
-                dropped, set.SplitRule, config.Schedules, config.ScheduleProvenance, clock.Elapsed.TotalSeconds, RunCache.LibraryVersion);
-        });
+                dropped, set.SplitRule, config.Schedules, config.ScheduleProvenance, clock.Elapsed.TotalSeconds, BuildInfo.LibraryVersion);
+        }, policy);
         var all = config.Seeds.SelectMany(seed => new[] { RealImageLabelSets.Target }.Concat(config.LabelSets)
             .SelectMany(set => JsonFiles.Read<List<RealImagesRow>>(folder.File($"arm-{seed}-{set}.json")))).ToList();
         return new RealImagesResult(config, folder.Path, summary, all, fromCache);
@@ -242,17 +261,20 @@ public static class RealImages
     public static RealImagesResult? TryLoad(RealImagesConfig config, string? runsRoot = null)
     {
         var root = runsRoot ?? ProjectPaths.RunsRoot;
+        var store = new RunStore(root);
+        var version = ResultVersion.OfLayer("Experiments");
         if (config.Schedules.Count == 0)
         {
-            var searchFolder = Path.Combine(root, SearchExperimentName, RunCache.Key(SearchExperimentName, SearchKeyOf(config)));
-            if (!File.Exists(Path.Combine(searchFolder, RunFolder.SummaryFile))) return null;
-            config = config with { Schedules = JsonFiles.Read<SearchSummary>(Path.Combine(searchFolder, RunFolder.SummaryFile)).Chosen, ScheduleProvenance = SearchedProvenance(searchFolder, root) };
+            var search = store.TryRead<SearchKey, SearchSummary>(SearchExperimentName, SearchKeyOf(config), version);
+            if (!search.IsFresh) return null;
+            config = config with { Schedules = search.Summary!.Chosen, ScheduleProvenance = SearchedProvenance(search.Folder.Path, root) };
         }
-        var folder = new RunFolder(Path.Combine(root, ExperimentName, RunCache.Key(ExperimentName, config)));
-        if (!folder.IsComplete) return null;
+        var lookup = store.TryRead<RealImagesConfig, RealImagesSummary>(ExperimentName, config, version);
+        if (!lookup.IsFresh) return null;
+        var folder = lookup.Folder;
         var rows = config.Seeds.SelectMany(seed => new[] { RealImageLabelSets.Target }.Concat(config.LabelSets)
             .SelectMany(set => JsonFiles.Read<List<RealImagesRow>>(folder.File($"arm-{seed}-{set}.json")))).ToList();
-        return new RealImagesResult(config, folder.Path, folder.ReadSummary<RealImagesSummary>(), rows, true);
+        return new RealImagesResult(config, folder.Path, lookup.Summary!, rows, true);
     }
 
     /// <summary>
@@ -363,7 +385,7 @@ public static class RealImages
     {
         log ??= _ => { };
         var key = SearchKeyOf(config);
-        var (folder, summary, _) = RunCache.GetOrRun(runsRoot ?? ProjectPaths.RunsRoot, SearchExperimentName, key, search =>
+        var (folder, summary, _) = new RunStore(runsRoot ?? ProjectPaths.RunsRoot).GetOrRun(SearchExperimentName, key, "Experiments", search =>
         {
             var set = data ?? LoadData(config).Set;
             using var trainer = new RealImageTrainer(set, config.Width, config.BatchSize);
@@ -390,7 +412,7 @@ public static class RealImages
             }
             search.WriteMetrics(table);
             AtomicFile.WriteAllText(search.File("search.csv"), string.Join('\n', lines) + "\n");
-            return new SearchSummary(chosen, RunCache.LibraryVersion);
+            return new SearchSummary(chosen, BuildInfo.LibraryVersion);
         });
         return (summary.Chosen, folder.Path);
     }
