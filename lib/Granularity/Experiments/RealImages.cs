@@ -77,7 +77,7 @@ public sealed record RealImagesConfig(
 
     /// <summary>
     /// Quick: the committed Omniglot small subsets, 5 seeds, the arms that carry each claim, LP / full FT / mapped-up
-    /// readouts. Schedules: chosen by <see cref="RealImages.SearchSchedules"/> on validation (see provenance).
+    /// readouts. Schedules: chosen by <see cref="RealImages.SearchSchedules"/> on validation at the first run (see provenance).
     /// </summary>
     public static RealImagesConfig Quick() => new(
         Name: "quick",
@@ -114,9 +114,10 @@ public sealed record RealImagesConfig(
         LabelSets = ["leaf", "kmeans_within_2", "kmeans_across_2", "rand_nested", "rand_across", "instance"],
     };
 
-    // Filled in from `granularity experiment real-images --search` (see the provenance string).
+    // To be filled in from `granularity experiment real-images --search` (with its provenance). Empty: Quick's first run
+    // searches on validation and keeps the result in its own run folder (the shared VM was too loaded to run it in time).
     private static readonly IReadOnlyList<ArmSchedule> QuickSchedules = [];
-    private const string QuickScheduleProvenance = "not yet searched";
+    private const string QuickScheduleProvenance = "searched on the validation split at the start of the first run";
 }
 
 /// <summary>One (seed, label set, readout) of the experiment: target error on the test split, overall and on easy / hard images.</summary>
