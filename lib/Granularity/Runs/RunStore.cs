@@ -165,6 +165,11 @@ public sealed class RunStore(string root)
             }
             var current = ResultVersion.Compute(ResultVersion.Sources, manifest.Layers);
             var state = current != manifest.ResultVersion ? RunState.Stale : folder.IsComplete ? RunState.Fresh : RunState.Incomplete;
+            if (state == RunState.Fresh && folder.SummaryDamage() is { } damage)
+            {
+                found.Add(new(folder, manifest.Experiment, RunState.Unreadable, damage));
+                continue;
+            }
             found.Add(new(folder, manifest.Experiment, state, state == RunState.Stale
                 ? $"result version {manifest.ResultVersion}, this build {current}" : state.ToString().ToLowerInvariant()));
         }

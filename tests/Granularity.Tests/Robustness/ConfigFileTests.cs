@@ -9,7 +9,7 @@ namespace Granularity.Tests.Robustness;
 /// <summary>Config files are checked before use: every broken one is a ConfigFileException naming file and JSON path, exit 1 on the CLI.</summary>
 public sealed class ConfigFileTests
 {
-    internal static (int Code, string Output, string Errors) Run(params string[] args) => Granularity.Tests.Foundation.CliRunner.Run(args);
+    internal static (int Code, string Output, string Errors) Run(params string[] args) => Granularity.Tests.Cli.CliRunner.Run(args);
 
     private static JsonObject QuickConfig() => JsonNode.Parse(JsonFiles.Serialize(TrainingProtocols.Named("quick", "leaf", "coarse", 0)))!.AsObject();
 
