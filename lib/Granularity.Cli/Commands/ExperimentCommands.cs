@@ -10,7 +10,7 @@ public static class ExperimentCommands
 {
     /// <summary>Every `experiment` command; the real-data ones live in RealDataCommands.cs.</summary>
     public static IEnumerable<Command> Build() =>
-        [Group("experiment", "the experiments of notebooks 03–05 without a notebook host", FineToCoarse(), RealDataCommands.Inat2021(), RealDataCommands.ImageNet())];
+        [Group("experiment", "the experiments of notebooks 03–05 without a notebook host", FineToCoarse(), RealDataCommands.Inat2021(), RealDataCommands.ImageNet(), RealImagesCommands.Build())];
 
     private static Command FineToCoarse()
     {

@@ -59,8 +59,8 @@ public sealed record DatasetManifest
         {
             foreach (var file in split.Files)
                 if (!names.Contains(file)) throw new InvalidDataException($"{path}: splits: '{split.Name}' needs file '{file}', which is not in 'files'");
-            if (split.Loader is not ("inat2021" or "imagenet1k" or "class-folders"))
-                throw new InvalidDataException($"{path}: splits: '{split.Name}': loader must be inat2021, imagenet1k or class-folders, got '{split.Loader}'");
+            if (split.Loader is not ("inat2021" or "imagenet1k" or "class-folders" or "omniglot-zip" or "cifar100-binary"))
+                throw new InvalidDataException($"{path}: splits: '{split.Name}': loader must be inat2021, imagenet1k, class-folders, omniglot-zip or cifar100-binary, got '{split.Loader}'");
         }
         return this;
     }
@@ -89,7 +89,7 @@ public sealed record ManifestSplit
 {
     public required string Name { get; init; }
     public required List<string> Files { get; init; }
-    public required string Loader { get; init; }      // inat2021 | imagenet1k | class-folders
+    public required string Loader { get; init; }      // inat2021 | imagenet1k | class-folders | omniglot-zip | cifar100-binary (read in memory, no index)
     public string ImageRoot { get; init; } = ".";      // class-folders: folder of WNID/ or WNID.tar, under the prepared root
     public string? LabelOrder { get; init; }           // file under data-manifests/ giving the category order
     public long? Images { get; init; }

@@ -148,6 +148,13 @@ public static class DatasetPreparation
         var indexes = new List<string>();
         foreach (var split in chosen)
         {
+            if (split.Loader is "omniglot-zip" or "cifar100-binary")
+            {
+                // Small sets read whole into memory: no index; reading them once here checks every record.
+                log(CheckInMemorySplit(manifest, preparedRoot, split));
+                indexes.Add(preparedRoot);
+                continue;
+            }
             var hostile = new HostileEntries(strict);
             var dataset = BuildIndex(manifest, preparedRoot, split.Name, progress, hostile);
             if (hostile.Summary is { } skipped) log($"warning: {skipped}");
@@ -157,6 +164,22 @@ public static class DatasetPreparation
             indexes.Add(path);
         }
         return indexes;
+    }
+
+    /// <summary>Reads a prepared in-memory split (Omniglot zips, CIFAR-100 binary files) end to end and describes it.</summary>
+    public static string CheckInMemorySplit(DatasetManifest manifest, string preparedRoot, ManifestSplit split)
+    {
+        if (split.Loader == "omniglot-zip")
+        {
+            var zips = split.Files.Select(f => Path.Combine(preparedRoot, manifest.File(f).ExtractTo, f)).ToList();
+            var images = Omniglot.Load(zips, imageSize: 28);
+            if (split.Images is { } expected && images.Count != expected)
+                throw new InvalidDataException($"{string.Join(", ", zips)}: {images.Count:N0} distinct drawings, the manifest's split '{split.Name}' expects {expected:N0}");
+            return $"{split.Name}: {images.Count:N0} drawings of {images.Characters.Count:N0} characters in {images.Alphabets.Count} alphabets ({images.DuplicatesDropped:N0} duplicates dropped)";
+        }
+        var file = Path.Combine(SafePath.Resolve(preparedRoot, split.ImageRoot, $"manifest {manifest.Name}", $"split {split.Name}.imageRoot"), split.Name + ".bin");
+        var records = Cifar100.Read(file, (int?)split.Images, Cifar100.Tree());
+        return $"{split.Name}: {records.Count:N0} records in {file}";
     }
 
     /// <summary>Scans a prepared split with the loader its manifest names.</summary>

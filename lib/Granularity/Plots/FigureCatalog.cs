@@ -119,6 +119,9 @@ public static class FigureCatalog
         new("hard-definitions", "06", "ours", "Hardness definitions vs the known hard samples and each other", c => HardSampleCharts.DefinitionAgreement(HardSampleResult(c)), 950, 480),
         new("hard-score-distribution", "06", "ours", "Reference-model score of truly easy vs truly hard images", c => HardSampleCharts.ScoreDistribution(HardSampleResult(c)), 900, 440),
         new("hard-gain", "06", "ours", "Baseline vs fine-pretrained error per hardness bin: where the gain comes from", c => HardSampleCharts.ErrorByHardness(HardSampleResult(c)), 1200, 480),
+        // 08 · fine-to-coarse on real images (Omniglot in Quick; full Omniglot in Full; the paper's iNat figure as counterpart)
+        new("real-images-error-vs-classes", "08", "iNat", "Omniglot/CIFAR-100 (real images): target error vs number of pretraining classes per label type, baseline band", c => RealImagesCharts.ErrorVsClasses(RealImagesResult(c)), 1000, 540),
+        new("real-images-easy-hard", "08", "ours", "Real images: error on easy vs hard test images (notebook 06's hardness score) per arm", c => RealImagesCharts.EasyVersusHard(RealImagesResult(c)), 1100, 500),
     ];
 
     /// <summary>The figure called <paramref name="id"/>; an unknown id lists the known ones.</summary>
@@ -279,6 +282,13 @@ public static class FigureCatalog
             ?? throw new MissingRunsException("the fine-to-coarse experiment (notebook 03)",
                 [$"{FineToCoarse.ExperimentName} ({(context.Full ? "Full" : "Quick")} config)"],
                 [$"eng/granularity experiment fine-to-coarse{(context.Full ? " --full" : "")}{RunsOption(context)}"]));
+
+    private static RealImagesResult RealImagesResult(FigureContext context) =>
+        context.Memo("real-images", () =>
+            Experiments.RealImages.TryLoad(context.Full ? RealImagesConfig.Full() : RealImagesConfig.Quick(), context.RunsRoot)
+            ?? throw new MissingRunsException("the real-image experiment (notebook 08)",
+                [$"{Experiments.RealImages.ExperimentName} ({(context.Full ? "Full: Omniglot" : "Quick: Omniglot small subsets")})"],
+                [$"eng/granularity experiment real-images{(context.Full ? " --dataset omniglot" : "")}{RunsOption(context)}"]));
 
     private static HardSamplesResult HardSampleResult(FigureContext context) =>
         context.Memo("hard-samples", () =>

@@ -11,12 +11,13 @@ public sealed class SmallCnnBody : nn.Module<Tensor, Tensor>, IFeatureBody
 {
     private readonly nn.Module<Tensor, Tensor> features;
 
-    public SmallCnnBody(int featureCount = 256) : base(nameof(SmallCnnBody))
+    public SmallCnnBody(int featureCount = 256, int inputChannels = 3) : base(nameof(SmallCnnBody))
     {
         if (featureCount < 1) throw new ArgumentException($"featureCount must be ≥ 1, got {featureCount}");
+        if (inputChannels < 1) throw new ArgumentException($"inputChannels must be ≥ 1, got {inputChannels}");
         FeatureCount = featureCount;
         features = nn.Sequential(
-            nn.Conv2d(3, 16, 3, padding: 1, bias: false), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(inputChannels, 16, 3, padding: 1, bias: false), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(16, 32, 3, padding: 1, bias: false), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(32, featureCount, 3, padding: 1, bias: false), nn.BatchNorm2d(featureCount), nn.ReLU());
         RegisterComponents();

@@ -1,0 +1,474 @@
+using System.Diagnostics;
+using System.Globalization;
+using Granularity.Core;
+using Granularity.Data;
+using Granularity.Runs;
+using Granularity.Training;
+using Granularity.Training.Models;
+using TorchSharp;
+
+namespace Granularity.Experiments;
+
+/// <summary>The real image sets the experiment runs on.</summary>
+public enum RealImageDataset
+{
+    /// <summary>The two committed official small subsets of Omniglot (8 alphabets, 242 characters): offline, Quick.</summary>
+    OmniglotSmall,
+    /// <summary>Full Omniglot, images_background.zip + images_evaluation.zip (50 alphabets, 1,623 characters), from `data prepare`.</summary>
+    Omniglot,
+    /// <summary>CIFAR-100 binary (20 superclasses, 100 classes), from `data prepare`.</summary>
+    Cifar100,
+}
+
+/// <summary>The schedule of one label set, chosen on the validation split: total epochs (pretraining + transfer; the baseline trains them all on the target) and Adam's learning rate.</summary>
+public sealed record ArmSchedule(string LabelSet, int Epochs, double LearningRate, double ValidationError);
+
+/// <summary>The small search that picks every arm's schedule on validation, the same grid for every arm (the baseline included).</summary>
+public sealed record ScheduleSearch(IReadOnlyList<int> EpochGrid, IReadOnlyList<double> LearningRateGrid, int Seed)
+{
+    public static ScheduleSearch Default() => new([3, 6], [2e-3, 5e-3], Seed: 1000);
+}
+
+/// <summary>
+/// Fine-to-coarse on real images (paper §4–5 on Omniglot and CIFAR-100): pretrain on each label set, transfer to the
+/// target (alphabet / superclass), compare with training on the target directly for the same total budget.
+/// </summary>
+public sealed record RealImagesConfig(
+    string Name,                                   // "quick" | "full" | "full-cifar100" (documentation and part of the cache key)
+    RealImageDataset Dataset,
+    IReadOnlyList<int> Seeds,                      // each seed changes the init, the data order, random labels and k-means starts
+    IReadOnlyList<string> LabelSets,               // pretraining label sets (RealImageLabelSets); the baseline "target" always runs
+    IReadOnlyList<Readout> Readouts,               // transfer readouts of every pretrained body; Readout.FineTuning carries the claims
+    IReadOnlyList<ArmSchedule> Schedules,          // chosen on validation per label set (empty: run the search first)
+    string ScheduleProvenance,                     // where Schedules came from
+    ScheduleSearch Search,
+    int ImageSize = 16,                            // px; Omniglot's 105 px drawings are area-averaged (strokes stay legible at 16); CIFAR stays 32
+    int Width = 32,                                // channels of the small CNN's last conv = feature size
+    int BatchSize = 128,
+    int TransferEpochs = 1,                        // of each arm's total epochs, the transfer's share (full FT and LP-then-FT)
+    double TransferLearningRateFactor = 0.5,       // transfer rate = the arm's rate × this
+    int ProbeEpochs = 20, double ProbeLearningRate = 1e-2, // linear probe on frozen features (Adam)
+    bool MapUp = true,                             // also read the fine model's own prediction mapped up the tree
+    int ReferenceSeed = 100,                       // the reference baseline that scores hardness (never a compared seed)
+    double HardShare = 0.2,                        // share of test images called hard (lowest target probability; notebook 06)
+    int CifarTrainPerClass = 0)                    // CIFAR only: training images kept per class (0 = all 450)
+    : IExperimentConfig<RealImagesConfig>
+{
+    public const Readout ClaimReadout = Readout.FineTuning;
+
+    public RealImagesConfig Validated()
+    {
+        void Check(bool ok, string field, string range, object value) { if (!ok) throw new ArgumentException($"RealImagesConfig.{field} must be {range}, got {value}", field); }
+        Check(Seeds is { Count: > 0 } && Seeds.Distinct().Count() == Seeds.Count && Seeds.All(s => s >= 0), nameof(Seeds), "distinct seeds ≥ 0", string.Join(",", Seeds ?? []));
+        Check(!Seeds!.Contains(ReferenceSeed), nameof(ReferenceSeed), "a seed not among Seeds (the reference must be independent of the compared runs)", ReferenceSeed);
+        foreach (var set in LabelSets) { RealImageLabelSets.GroupOf(set); Check(set != RealImageLabelSets.Target, nameof(LabelSets), "label sets other than 'target' (the baseline always runs)", set); }
+        Check(Dataset != RealImageDataset.Cifar100 || !LabelSets.Contains("drawing"), nameof(LabelSets), "free of 'drawing' on CIFAR-100 (Omniglot's label function)", "drawing");
+        Check(Readouts.Contains(ClaimReadout), nameof(Readouts), $"a list containing {ClaimReadout} (the claims' readout)", string.Join(",", Readouts));
+        Check(!Readouts.Contains(Readout.Baseline), nameof(Readouts), "transfer readouts only", "Baseline");
+        Check(ImageSize is >= 8 and <= 105, nameof(ImageSize), "in [8, 105] px", ImageSize);
+        Check(TransferEpochs >= 1 && Search.EpochGrid.All(e => e > TransferEpochs) && Schedules.All(s => s.Epochs > TransferEpochs), nameof(TransferEpochs), "≥ 1 and below every total epoch count", TransferEpochs);
+        Check(HardShare is > 0 and <= 0.5, nameof(HardShare), "in (0, 0.5]", HardShare);
+        return this;
+    }
+
+    /// <summary>The schedule of <paramref name="labelSet"/>; an error when the search has not chosen one.</summary>
+    public ArmSchedule ScheduleOf(string labelSet) => Schedules.FirstOrDefault(s => s.LabelSet == labelSet)
+        ?? throw new ArgumentException($"RealImagesConfig '{Name}' has no schedule for '{labelSet}'; run the search (granularity experiment real-images --search) or use a config with Schedules for every arm");
+
+    /// <summary>
+    /// Quick: the committed Omniglot small subsets, 5 seeds, the arms that carry each claim, LP / full FT / mapped-up
+    /// readouts. Schedules: chosen by <see cref="RealImages.SearchSchedules"/> on validation at the first run (see provenance).
+    /// </summary>
+    public static RealImagesConfig Quick() => new(
+        Name: "quick",
+        Dataset: RealImageDataset.OmniglotSmall,
+        Seeds: [0, 1, 2, 3, 4],
+        LabelSets: ["leaf", "kmeans_within_4", "rand_nested", "drawing", "instance"],
+        Readouts: [Readout.LinearProbe, Readout.FineTuning],
+        Schedules: QuickSchedules,
+        ScheduleProvenance: QuickScheduleProvenance,
+        Search: ScheduleSearch.Default());
+
+    /// <summary>Full Omniglot (from `data prepare --dataset omniglot`): every arm, three intermediate sizes, every readout; schedules searched on validation first.</summary>
+    public static RealImagesConfig Full() => new(
+        Name: "full",
+        Dataset: RealImageDataset.Omniglot,
+        Seeds: [0, 1, 2, 3, 4],
+        LabelSets: ["leaf", "kmeans_within_2", "kmeans_within_4", "kmeans_within_8", "kmeans_across_2", "kmeans_across_4", "kmeans_across_8",
+            "rand_nested", "rand_across", "drawing", "instance"],
+        Readouts: [Readout.LinearProbe, Readout.FineTuning, Readout.ProbeThenFineTuning],
+        Schedules: [],
+        ScheduleProvenance: "searched on the validation split at the start of the run (search.csv in the run folder)",
+        Search: new ScheduleSearch([6, 12], [1e-3, 3e-3], Seed: 1000),
+        ImageSize: 28,
+        Width: 64,
+        TransferEpochs: 2);
+
+    /// <summary>Full CIFAR-100 (from `data prepare --dataset cifar100`): 32 px colour, every arm that CIFAR has; schedules searched first.</summary>
+    public static RealImagesConfig FullCifar100() => Full() with
+    {
+        Name = "full-cifar100",
+        Dataset = RealImageDataset.Cifar100,
+        ImageSize = Cifar100.ImageSize,
+        Width = 64,
+        LabelSets = ["leaf", "kmeans_within_2", "kmeans_across_2", "rand_nested", "rand_across", "instance"],
+    };
+
+    // To be filled in from `granularity experiment real-images --search` (with its provenance). Empty: Quick's first run
+    // searches on validation and keeps the result in its own run folder (the shared VM was too loaded to run it in time).
+    private static readonly IReadOnlyList<ArmSchedule> QuickSchedules = [];
+    private const string QuickScheduleProvenance = "searched on the validation split at the start of the first run";
+}
+
+/// <summary>One (seed, label set, readout) of the experiment: target error on the test split, overall and on easy / hard images.</summary>
+public sealed record RealImagesRow(
+    int Seed, string LabelSet, ConditionGroup Group, int PretrainingClasses, double AlignmentBits, string Readout,
+    double TestError, double EasyError, double HardError, string Correct); // Correct: '1'/'0' per test image, in test order
+
+/// <summary>What the experiment folder records besides the rows.</summary>
+public sealed record RealImagesSummary(string Name, int Images, int TrainImages, int ValidationImages, int TestImages, int TargetClasses, int LeafClasses,
+    int DuplicatesDropped, string SplitRule, IReadOnlyList<ArmSchedule> Schedules, string ScheduleProvenance, double Seconds, string LibraryVersion);
+
+/// <summary>The results of one run of the experiment.</summary>
+public sealed record RealImagesResult(RealImagesConfig Config, string Folder, RealImagesSummary Summary, IReadOnlyList<RealImagesRow> Rows, bool FromCache)
+{
+    /// <summary>Per-seed test error of one arm, in seed order.</summary>
+    public double[] Errors(string labelSet, string readout) =>
+        Rows.Where(r => r.LabelSet == labelSet && r.Readout == readout).OrderBy(r => r.Seed).Select(r => r.TestError).ToArray();
+
+    public double[] BaselineErrors => Errors(RealImageLabelSets.Target, RealImages.BaselineReadout);
+
+    /// <summary>Per-image correctness of one arm over every seed (seed-major), for the paired per-image test.</summary>
+    public bool[] Correct(string labelSet, string readout) =>
+        Rows.Where(r => r.LabelSet == labelSet && r.Readout == readout).OrderBy(r => r.Seed).SelectMany(r => r.Correct.Select(c => c == '1')).ToArray();
+}
+
+/// <summary>The real-image experiment in the project's one experiment shape (notebook 08).</summary>
+public sealed class RealImagesExperiment : IExperiment<RealImagesConfig, RealImagesResult>
+{
+    public static string Name => RealImages.ExperimentName;
+
+    /// <summary>Serves the finished run, or (unless the policy is read-only) trains what is missing; killed runs resume per arm.</summary>
+    public static RealImagesResult Run(RealImagesConfig config, RunPolicy policy) => policy.Reuse switch
+    {
+        RunReuse.ReadOnly => RealImages.TryLoad(config, policy.RunsRoot) ?? throw new MissingRunsException($"{Name} ({config.Name})",
+            [$"no fresh run of {Name} for config '{config.Name}' under {policy.RunsRoot}"],
+            [$"eng/granularity experiment real-images{(config.Dataset == RealImageDataset.OmniglotSmall ? "" : config.Dataset == RealImageDataset.Omniglot ? " --dataset omniglot" : " --dataset cifar100")}"]),
+        _ => RealImages.Run(config, policy.RunsRoot, log: policy.Log, alwaysRun: policy.Reuse == RunReuse.AlwaysRun),
+    };
+
+    public static IReadOnlyList<Claim> Claims(RealImagesResult result) => RealImagesClaims.Claims(result);
+}
+
+/// <summary>Runs the real-image fine-to-coarse experiment, its schedule search, and its claims.</summary>
+public static class RealImages
+{
+    public const string ExperimentName = "real-images";
+    public const string SearchExperimentName = "real-images-search";
+    public const string BaselineReadout = "baseline";
+    public const string MappedUpReadout = "mapped-up";
+
+    public static string ReadoutName(Readout readout) => readout switch
+    {
+        Readout.Baseline => BaselineReadout,
+        Readout.LinearProbe => "linear-probe",
+        Readout.FineTuning => "fine-tuning",
+        Readout.ProbeThenFineTuning => "lp-then-ft",
+        _ => throw new ArgumentOutOfRangeException(nameof(readout)),
+    };
+
+    /// <summary>Loads the image set of <paramref name="config"/>: the committed small subsets, or a prepared folder under <paramref name="dataRoot"/>.</summary>
+    public static (HierarchicalImageSet Set, int DuplicatesDropped) LoadData(RealImagesConfig config, string? dataRoot = null)
+    {
+        switch (config.Dataset)
+        {
+            case RealImageDataset.OmniglotSmall:
+            {
+                var images = Omniglot.Load(Omniglot.CommittedSmallSubsets(), config.ImageSize);
+                return (HierarchicalImageSet.FromOmniglot(images, "omniglot-small"), images.DuplicatesDropped);
+            }
+            case RealImageDataset.Omniglot:
+            {
+                var folder = Path.Combine(dataRoot ?? Path.Combine(ProjectPaths.DataRoot, "omniglot"), "zips");
+                var zips = new[] { Omniglot.Background, Omniglot.Evaluation }.Select(f => Path.Combine(folder, f)).ToList();
+                foreach (var zip in zips)
+                    if (!File.Exists(zip)) throw new FileNotFoundException($"{zip}: not found; download images_background.zip and images_evaluation.zip and run `granularity data prepare --dataset omniglot --archives FOLDER --splits full` (data-manifests/omniglot.md)", zip);
+                var images = Omniglot.Load(zips, config.ImageSize);
+                return (HierarchicalImageSet.FromOmniglot(images, "omniglot"), images.DuplicatesDropped);
+            }
+            default:
+            {
+                var (train, test, tree) = Cifar100.Load(dataRoot ?? Path.Combine(ProjectPaths.DataRoot, "cifar100"));
+                return (HierarchicalImageSet.FromCifar100(train, test, tree, trainLimitPerClass: config.CifarTrainPerClass), 0);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs (or reads back) the experiment. Without schedules in the config, the search runs first on the validation
+    /// split. Each (seed, label set) is saved as it finishes, so a killed run resumes. The test split is evaluated once
+    /// per final configuration.
+    /// </summary>
+    public static RealImagesResult Run(RealImagesConfig config, string? runsRoot = null, string? dataRoot = null, Action<string>? log = null,
+        HierarchicalImageSet? data = null, bool alwaysRun = false)
+    {
+        config = config.Validated();
+        log ??= _ => { };
+        var root = runsRoot ?? ProjectPaths.RunsRoot;
+        HierarchicalImageSet? loaded = data;
+        int dropped = 0;
+        HierarchicalImageSet Data()
+        {
+            if (loaded is null) (loaded, dropped) = LoadData(config, dataRoot);
+            return loaded;
+        }
+        if (config.Schedules.Count == 0)
+        {
+            var schedules = SearchSchedules(config, root, Data(), log);
+            config = config with { Schedules = schedules.Schedules, ScheduleProvenance = SearchedProvenance(schedules.Folder, root) };
+        }
+        var policy = new RunPolicy(root, alwaysRun ? RunReuse.AlwaysRun : RunReuse.ReadOrRun) { Log = log };
+        var (folder, summary, fromCache) = new RunStore(root).GetOrRun(ExperimentName, config, "Experiments", experiment =>
+        {
+            var clock = Stopwatch.StartNew();
+            var set = Data();
+            using var trainer = new RealImageTrainer(set, config.Width, config.BatchSize);
+            var hard = HardImages(config, trainer, experiment, log);
+            foreach (var seed in config.Seeds)
+                foreach (var labelSet in new[] { RealImageLabelSets.Target }.Concat(config.LabelSets))
+                {
+                    var unit = experiment.File($"arm-{seed}-{labelSet}.json");
+                    if (File.Exists(unit)) continue;
+                    var armClock = Stopwatch.StartNew();
+                    var rows = RunArm(config, trainer, labelSet, seed, "test", hard);
+                    JsonFiles.Write(unit, rows);
+                    log($"seed {seed} {labelSet}: {string.Join(", ", rows.Select(r => $"{r.Readout} {r.TestError:P1}"))} ({armClock.Elapsed.TotalSeconds:0.0} s)");
+                }
+            return new RealImagesSummary(config.Name, set.Count, set.Train.Length, set.Validation.Length, set.Test.Length, set.TargetClasses, set.LeafClasses,
+                dropped, set.SplitRule, config.Schedules, config.ScheduleProvenance, clock.Elapsed.TotalSeconds, BuildInfo.LibraryVersion);
+        }, policy);
+        var all = config.Seeds.SelectMany(seed => new[] { RealImageLabelSets.Target }.Concat(config.LabelSets)
+            .SelectMany(set => JsonFiles.Read<List<RealImagesRow>>(folder.File($"arm-{seed}-{set}.json")))).ToList();
+        return new RealImagesResult(config, folder.Path, summary, all, fromCache);
+    }
+
+    private static string SearchedProvenance(string searchFolder, string root) =>
+        $"searched on validation: {Path.GetRelativePath(root, searchFolder).Replace('\\', '/')}/search.csv under the runs root";
+
+    /// <summary>
+    /// The finished results of <paramref name="config"/> from the run folders, or null when they are not there. Never
+    /// trains or reads data (for figures and notebooks that only read).
+    /// </summary>
+    public static RealImagesResult? TryLoad(RealImagesConfig config, string? runsRoot = null)
+    {
+        var root = runsRoot ?? ProjectPaths.RunsRoot;
+        var store = new RunStore(root);
+        var version = ResultVersion.OfLayer("Experiments");
+        if (config.Schedules.Count == 0)
+        {
+            var search = store.TryRead<SearchKey, SearchSummary>(SearchExperimentName, SearchKeyOf(config), version);
+            if (!search.IsFresh) return null;
+            config = config with { Schedules = search.Summary!.Chosen, ScheduleProvenance = SearchedProvenance(search.Folder.Path, root) };
+        }
+        var lookup = store.TryRead<RealImagesConfig, RealImagesSummary>(ExperimentName, config, version);
+        if (!lookup.IsFresh) return null;
+        var folder = lookup.Folder;
+        var rows = config.Seeds.SelectMany(seed => new[] { RealImageLabelSets.Target }.Concat(config.LabelSets)
+            .SelectMany(set => JsonFiles.Read<List<RealImagesRow>>(folder.File($"arm-{seed}-{set}.json")))).ToList();
+        return new RealImagesResult(config, folder.Path, lookup.Summary!, rows, true);
+    }
+
+    /// <summary>
+    /// The hard test images: the lowest <see cref="RealImagesConfig.HardShare"/> by the true target's softmax probability
+    /// under a reference baseline trained with its own seed (notebook 06's TargetProbability definition).
+    /// </summary>
+    private static bool[] HardImages(RealImagesConfig config, RealImageTrainer trainer, RunFolder experiment, Action<string> log)
+    {
+        var path = experiment.File("hardness-test.json");
+        if (File.Exists(path)) return JsonFiles.Read<bool[]>(path);
+        var schedule = config.ScheduleOf(RealImageLabelSets.Target);
+        var labels = RealImageLabelSets.Build(trainer.Set, RealImageLabelSets.Target, config.ReferenceSeed);
+        using var model = trainer.NewModel(labels.Classes, config.ReferenceSeed);
+        trainer.Train(model, labels.TrainLabels, schedule.Epochs, schedule.LearningRate, config.ReferenceSeed, "reference");
+        var probability = trainer.TargetProbability(model, "test");
+        var cut = Statistics.Quantile(probability, config.HardShare);
+        var hard = probability.Select(p => p <= cut).ToArray();
+        JsonFiles.Write(path, hard);
+        log($"hardness: reference baseline (seed {config.ReferenceSeed}) marks {hard.Count(h => h)} of {hard.Length} test images hard");
+        return hard;
+    }
+
+    /// <summary>One label set at one seed: pretraining and every readout (the baseline: training on the target), evaluated on <paramref name="split"/>.</summary>
+    internal static List<RealImagesRow> RunArm(RealImagesConfig config, RealImageTrainer trainer, string labelSet, int seed, string split, bool[]? hard,
+        ArmSchedule? scheduleOverride = null, IReadOnlyList<Readout>? readouts = null)
+    {
+        var set = trainer.Set;
+        var schedule = scheduleOverride ?? config.ScheduleOf(labelSet);
+        var labels = RealImageLabelSets.Build(set, labelSet, seed);
+        var target = RealImageLabelSets.Build(set, RealImageLabelSets.Target, seed);
+        var truth = trainer.TargetLabels(split);
+        var rows = new List<RealImagesRow>();
+        void Add(string readout, int[] predictions)
+        {
+            var correct = predictions.Select((p, i) => p == truth[i]).ToArray();
+            double Error(Func<int, bool> keep)
+            {
+                var chosen = Enumerable.Range(0, correct.Length).Where(keep).ToList();
+                return chosen.Count == 0 ? double.NaN : chosen.Count(i => !correct[i]) / (double)chosen.Count;
+            }
+            rows.Add(new RealImagesRow(seed, labelSet, labels.Group, labels.Classes, labels.AlignmentBits, readout,
+                Error(_ => true), hard is null ? double.NaN : Error(i => !hard[i]), hard is null ? double.NaN : Error(i => hard[i]),
+                new string(correct.Select(c => c ? '1' : '0').ToArray())));
+        }
+
+        using var model = trainer.NewModel(labels.Classes, seed);
+        if (labelSet == RealImageLabelSets.Target)
+        {
+            trainer.Train(model, labels.TrainLabels, schedule.Epochs, schedule.LearningRate, seed, "baseline");
+            Add(BaselineReadout, trainer.Predict(model, split));
+            return rows;
+        }
+        int pretrainingEpochs = schedule.Epochs - config.TransferEpochs;
+        double transferRate = schedule.LearningRate * config.TransferLearningRateFactor;
+        trainer.Train(model, labels.TrainLabels, pretrainingEpochs, schedule.LearningRate, seed, "pretraining");
+        if (config.MapUp && readouts is null)
+            Add(MappedUpReadout, trainer.Predict(model, split).Select(p => labels.MajorityTarget[p]).ToArray());
+        var pretrained = RealImageTrainer.Snapshot(model);
+        try
+        {
+            foreach (var readout in readouts ?? config.Readouts)
+            {
+                RealImageTrainer.Restore(model, pretrained);
+                switch (readout)
+                {
+                    case Readout.LinearProbe:
+                    {
+                        var probed = trainer.Probe(model, target.TrainLabels, set.TargetClasses, config.ProbeEpochs, config.ProbeLearningRate, seed);
+                        Add(ReadoutName(readout), trainer.Predict(probed, split));
+                        probed.Head.Dispose();
+                        break;
+                    }
+                    case Readout.FineTuning:
+                    {
+                        var fresh = model.WithNewHead(set.TargetClasses); // shares the body: dispose only its head (below)
+                        TorchRuntime.Seed(SeedMix.Combine(seed, "head"));
+                        fresh.to(TorchRuntime.Device);
+                        trainer.Train(fresh, target.TrainLabels, config.TransferEpochs, transferRate, seed, "fine-tuning");
+                        Add(ReadoutName(readout), trainer.Predict(fresh, split));
+                        fresh.Head.Dispose();
+                        break;
+                    }
+                    case Readout.ProbeThenFineTuning:
+                    {
+                        var probed = trainer.Probe(model, target.TrainLabels, set.TargetClasses, config.ProbeEpochs, config.ProbeLearningRate, seed);
+                        trainer.Train(probed, target.TrainLabels, config.TransferEpochs, transferRate * 0.1, seed, "lp-then-ft");
+                        Add(ReadoutName(readout), trainer.Predict(probed, split));
+                        probed.Head.Dispose();
+                        break;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            foreach (var tensor in pretrained.Values) tensor.Dispose();
+        }
+        return rows;
+    }
+
+    /// <summary>
+    /// The schedule search: for every arm (the baseline included) and every (epochs, learning rate) of the grid, train
+    /// with the search seed and measure the target error on the validation split (the claims' readout); keep the best.
+    /// The test split is never read. The grid, every validation error and the choice are written to search.csv.
+    /// </summary>
+    public static (IReadOnlyList<ArmSchedule> Schedules, string Folder) SearchSchedules(RealImagesConfig config, string? runsRoot = null,
+        HierarchicalImageSet? data = null, Action<string>? log = null)
+    {
+        log ??= _ => { };
+        var key = SearchKeyOf(config);
+        var (folder, summary, _) = new RunStore(runsRoot ?? ProjectPaths.RunsRoot).GetOrRun(SearchExperimentName, key, "Experiments", search =>
+        {
+            var set = data ?? LoadData(config).Set;
+            using var trainer = new RealImageTrainer(set, config.Width, config.BatchSize);
+            var table = new MetricsTable(["arm", "epochs", "learning_rate", "validation_error", "chosen"]);
+            var lines = new List<string> { "label_set,epochs,learning_rate,validation_error,chosen" };
+            var chosen = new List<ArmSchedule>();
+            foreach (var (labelSet, armIndex) in new[] { RealImageLabelSets.Target }.Concat(config.LabelSets).Select((s, i) => (s, i)))
+            {
+                var candidates = new List<ArmSchedule>();
+                foreach (var rate in config.Search.LearningRateGrid)
+                    foreach (var candidate in SearchArm(config, trainer, labelSet, rate))
+                    {
+                        candidates.Add(candidate);
+                        log($"search {labelSet}: {candidate.Epochs} epochs, lr {rate:g3} → validation error {candidate.ValidationError:P1}");
+                    }
+                // Ties go to the cheaper schedule (fewer epochs, then the lower rate): the grid's order.
+                var best = candidates.OrderBy(c => c.ValidationError).ThenBy(c => c.Epochs).ThenBy(c => c.LearningRate).First();
+                chosen.Add(best);
+                foreach (var c in candidates)
+                {
+                    table.Add(armIndex, c.Epochs, c.LearningRate, c.ValidationError, c == best ? 1 : 0);
+                    lines.Add(string.Create(CultureInfo.InvariantCulture, $"{labelSet},{c.Epochs},{c.LearningRate},{c.ValidationError},{(c == best ? 1 : 0)}"));
+                }
+            }
+            search.WriteMetrics(table);
+            AtomicFile.WriteAllText(search.File("search.csv"), string.Join('\n', lines) + "\n");
+            return new SearchSummary(chosen, BuildInfo.LibraryVersion);
+        });
+        return (summary.Chosen, folder.Path);
+    }
+
+    /// <summary>
+    /// One arm and learning rate of the search: trains once up to the longest schedule of the grid and reads the
+    /// validation error at each shorter one on the way (a constant rate makes the prefix of a longer run the shorter run).
+    /// </summary>
+    private static List<ArmSchedule> SearchArm(RealImagesConfig config, RealImageTrainer trainer, string labelSet, double rate)
+    {
+        var set = trainer.Set;
+        int seed = config.Search.Seed;
+        var labels = RealImageLabelSets.Build(set, labelSet, seed);
+        var target = RealImageLabelSets.Build(set, RealImageLabelSets.Target, seed);
+        var truth = trainer.TargetLabels("val");
+        double Error(int[] predictions) => predictions.Where((p, i) => p != truth[i]).Count() / (double)truth.Length;
+        var isBaseline = labelSet == RealImageLabelSets.Target;
+        using var model = trainer.NewModel(labels.Classes, seed);
+        using var optimizer = TorchSharp.torch.optim.Adam(model.parameters(), rate);
+        var results = new List<ArmSchedule>();
+        int done = 0;
+        foreach (var epochs in config.Search.EpochGrid.Order())
+        {
+            int pretraining = isBaseline ? epochs : epochs - config.TransferEpochs;
+            trainer.Train(model, labels.TrainLabels, pretraining - done, rate, seed, isBaseline ? "baseline" : "pretraining", firstEpoch: done, optimizer: optimizer);
+            done = pretraining;
+            if (isBaseline)
+            {
+                results.Add(new ArmSchedule(labelSet, epochs, rate, Error(trainer.Predict(model, "val"))));
+                continue;
+            }
+            var pretrained = RealImageTrainer.Snapshot(model);
+            try
+            {
+                var fresh = model.WithNewHead(set.TargetClasses); // shares the body: dispose only its head (below)
+                TorchRuntime.Seed(SeedMix.Combine(seed, "head"));
+                fresh.to(TorchRuntime.Device);
+                trainer.Train(fresh, target.TrainLabels, config.TransferEpochs, rate * config.TransferLearningRateFactor, seed, "fine-tuning");
+                results.Add(new ArmSchedule(labelSet, epochs, rate, Error(trainer.Predict(fresh, "val"))));
+                fresh.Head.Dispose();
+                RealImageTrainer.Restore(model, pretrained);
+            }
+            finally
+            {
+                foreach (var tensor in pretrained.Values) tensor.Dispose();
+            }
+        }
+        return results;
+    }
+
+    private static SearchKey SearchKeyOf(RealImagesConfig config) => new(config.Dataset, config.LabelSets, config.Search, config.ImageSize, config.Width,
+        config.BatchSize, config.TransferEpochs, config.TransferLearningRateFactor, config.CifarTrainPerClass);
+
+    private sealed record SearchKey(RealImageDataset Dataset, IReadOnlyList<string> LabelSets, ScheduleSearch Search, int ImageSize, int Width, int BatchSize,
+        int TransferEpochs, double TransferLearningRateFactor, int CifarTrainPerClass);
+
+    private sealed record SearchSummary(IReadOnlyList<ArmSchedule> Chosen, string LibraryVersion);
+}

@@ -1,0 +1,133 @@
+using Granularity.Core;
+using Granularity.Data;
+using Granularity.Experiments;
+using Granularity.Tests.Data;
+using Granularity.Tests.Training;
+using Xunit;
+
+namespace Granularity.Tests.Experiments;
+
+/// <summary>The real-image experiment: label sets, the verdict rule on inputs with known answers, and a tiny end-to-end run.</summary>
+[Collection(TrainingCollection.Name)]
+public sealed class RealImagesTests
+{
+    private static readonly Lazy<HierarchicalImageSet> SmallSubset1 = new(() =>
+        HierarchicalImageSet.FromOmniglot(Omniglot.Load([Omniglot.CommittedSmallSubsets()[0]], imageSize: 12), "omniglot-small1"));
+
+    [Fact]
+    public void LabelSetsHaveTheirDefiningProperties()
+    {
+        var set = SmallSubset1.Value;
+        var leaf = RealImageLabelSets.Build(set, "leaf", 0);
+        Assert.Equal(136, leaf.Classes);
+        Assert.Equal(0, leaf.AlignmentBits, 9); // the target is a coarsening of the leaf
+        var nested = RealImageLabelSets.Build(set, "rand_nested", 0);
+        Assert.Equal(136, nested.Classes);
+        Assert.Equal(0, nested.AlignmentBits, 9);
+        Assert.NotEqual(leaf.TrainLabels, nested.TrainLabels);
+        var across = RealImageLabelSets.Build(set, "rand_across", 0);
+        Assert.True(across.AlignmentBits > 1.5, $"random labels across 5 alphabets leave the alphabet uncertain, got {across.AlignmentBits} bits");
+        var within = RealImageLabelSets.Build(set, "kmeans_within_4", 0);
+        var acrossClusters = RealImageLabelSets.Build(set, "kmeans_across_4", 0);
+        Assert.Equal(within.Classes, acrossClusters.Classes);
+        Assert.InRange(within.Classes, 136 / 4, 136 / 4 + 5);
+        Assert.Equal(0, within.AlignmentBits, 9);
+        Assert.True(acrossClusters.AlignmentBits > within.AlignmentBits);
+        var drawing = RealImageLabelSets.Build(set, "drawing", 0);
+        Assert.Equal(14, drawing.Classes); // drawing numbers 1–14 are the training split
+        var instance = RealImageLabelSets.Build(set, "instance", 0);
+        Assert.Equal(set.Train.Length, instance.Classes);
+        Assert.Equal(0, instance.AlignmentBits, 9);
+        Assert.NotEqual(nested.TrainLabels, RealImageLabelSets.Build(set, "rand_nested", 1).TrainLabels);
+        Assert.Throws<ArgumentException>(() => RealImageLabelSets.Build(set, "species", 0));
+    }
+
+    [Fact]
+    public void VerdictRuleGivesTheKnownAnswers()
+    {
+        var strong = new PairedTest(OnlyAWrong: 10, OnlyBWrong: 60, PValue: 1e-6, "test");
+        var weak = new PairedTest(OnlyAWrong: 30, OnlyBWrong: 34, PValue: 0.7, "test");
+        Estimate Interval(double low, double high) => new((low + high) / 2, low, high, 5, "test");
+        Assert.Equal(Verdict.Holds, RealImagesClaims.Decide(ClaimDirection.Lower, Interval(-0.05, -0.01), strong));
+        Assert.Equal(Verdict.Inconclusive, RealImagesClaims.Decide(ClaimDirection.Lower, Interval(-0.05, -0.01), weak)); // the images disagree
+        Assert.Equal(Verdict.Inconclusive, RealImagesClaims.Decide(ClaimDirection.Lower, Interval(-0.02, 0.01), strong));
+        Assert.Equal(Verdict.DoesNotHold, RealImagesClaims.Decide(ClaimDirection.Lower, Interval(0.0, 0.03), weak));
+        Assert.Equal(Verdict.Holds, RealImagesClaims.Decide(ClaimDirection.NotLower, Interval(-0.005, 0.02), weak));
+        Assert.Equal(Verdict.Inconclusive, RealImagesClaims.Decide(ClaimDirection.NotLower, Interval(-0.03, 0.02), weak));
+        Assert.Equal(Verdict.DoesNotHold, RealImagesClaims.Decide(ClaimDirection.NotLower, Interval(-0.05, -0.02), strong));
+
+        // From raw numbers: arm A is 4 points better on every seed, and better image by image.
+        double[] baseline = [0.30, 0.32, 0.28, 0.31, 0.29];
+        var better = baseline.Select(e => e - 0.04).ToArray();
+        var difference = Statistics.PairedBootstrap(better, baseline);
+        Assert.Equal(-0.04, difference.Value, 9);
+        Assert.True(difference.High < 0);
+        var aCorrect = Enumerable.Range(0, 500).Select(i => i % 10 != 0).ToArray();   // 10% wrong
+        var bCorrect = Enumerable.Range(0, 500).Select(i => i % 5 != 0).ToArray();    // 20% wrong, a superset of A's errors
+        Assert.Equal(Verdict.Holds, RealImagesClaims.Decide(ClaimDirection.Lower, difference, Statistics.McNemar(aCorrect, bCorrect)));
+        // The same numbers the other way round fail.
+        Assert.Equal(Verdict.DoesNotHold, RealImagesClaims.Decide(ClaimDirection.Lower, Statistics.PairedBootstrap(baseline, better), Statistics.McNemar(bCorrect, aCorrect)));
+    }
+
+    [Fact]
+    public void ConfigsValidateAndBadFieldsAreNamed()
+    {
+        RealImagesConfig.Quick().Validated();
+        RealImagesConfig.Full().Validated();
+        RealImagesConfig.FullCifar100().Validated();
+        Assert.True(RealImagesConfig.Quick().Seeds.Count >= 5);
+        void Bad(RealImagesConfig config, string field) => Assert.Contains($"RealImagesConfig.{field}", Assert.Throws<ArgumentException>(() => config.Validated()).Message);
+        Bad(RealImagesConfig.Quick() with { Seeds = [0, 100] }, nameof(RealImagesConfig.ReferenceSeed));
+        Bad(RealImagesConfig.FullCifar100() with { LabelSets = ["drawing"] }, nameof(RealImagesConfig.LabelSets));
+        Bad(RealImagesConfig.Quick() with { LabelSets = ["target"] }, nameof(RealImagesConfig.LabelSets));
+        Bad(RealImagesConfig.Quick() with { Readouts = [Readout.LinearProbe] }, nameof(RealImagesConfig.Readouts)); // the claims' readout is missing
+    }
+
+    [Fact]
+    public void TinyRunSearchesTrainsEvaluatesAndResumes()
+    {
+        using var folder = new TempFolder();
+        var config = new RealImagesConfig(
+            Name: "tiny", Dataset: RealImageDataset.OmniglotSmall, Seeds: [0, 1],
+            LabelSets: ["leaf", "kmeans_within_4", "kmeans_across_4", "rand_nested", "drawing", "instance"],
+            Readouts: [Readout.LinearProbe, Readout.FineTuning, Readout.ProbeThenFineTuning],
+            Schedules: [], ScheduleProvenance: "searched", Search: new ScheduleSearch([3], [3e-3], Seed: 7),
+            ImageSize: 12, Width: 8, BatchSize: 128, TransferEpochs: 1, ProbeEpochs: 2);
+        // 3 alphabets × 4 characters × 20 generated drawings: every code path in seconds.
+        var zip = RealImageReaderTests.WriteZip(folder, "images_background_small1.zip",
+            RealImageReaderTests.Drawings("Alpha", 4).Concat(RealImageReaderTests.Drawings("Beta", 4)).Concat(RealImageReaderTests.Drawings("Gamma", 4)));
+        var set = HierarchicalImageSet.FromOmniglot(Omniglot.Load([zip], imageSize: 12), "tiny");
+        var result = RealImages.Run(config, folder.Path, data: set);
+        Assert.False(result.FromCache);
+        Assert.Equal(7, result.Config.Schedules.Count);
+        var searchCsv = result.Config.ScheduleProvenance.Split(": ")[1].Replace(" under the runs root", "");
+        Assert.True(File.Exists(Path.Combine(folder.Path, searchCsv)), result.Config.ScheduleProvenance);
+        // Per seed: the baseline, then per label set the mapped-up prediction and three readouts.
+        Assert.Equal(2 * (1 + 6 * 4), result.Rows.Count);
+        Assert.All(result.Rows, r =>
+        {
+            Assert.InRange(r.TestError, 0, 1);
+            Assert.Equal(set.Test.Length, r.Correct.Length);
+            Assert.Equal(r.TestError, r.Correct.Count(c => c == '0') / (double)r.Correct.Length, 9);
+        });
+        var hard = JsonFiles.Read<bool[]>(Path.Combine(result.Folder, "hardness-test.json"));
+        Assert.Equal(set.Test.Length, hard.Length);
+        Assert.InRange(hard.Count(h => h), 1, hard.Length - 1); // the lowest 20% by target probability (ties may add some)
+        Assert.All(result.Rows, r => Assert.False(double.IsNaN(r.HardError) || double.IsNaN(r.EasyError)));
+        var claims = RealImagesClaims.Claims(result);
+        Assert.Equal(RealImagesClaims.Specs.Count, claims.Count);
+        Assert.Equal(Verdict.NotTested, claims.Single(c => c.Id == "real.random-across-no-gain").Verdict); // rand_across did not run
+        Assert.All(claims.Where(c => c.Id != "real.random-across-no-gain"), c => Assert.NotEqual(Verdict.NotTested, c.Verdict));
+        Assert.Contains("| leaf | fine-tuning |", RealImagesTables.ArmsMarkdown(result));
+
+        // A second call reads the finished folder; a killed run resumes from the arms already saved.
+        Assert.True(RealImages.Run(config, folder.Path, data: set).FromCache);
+        var resumedConfig = config with { Name = "tiny-resume", Seeds = [0] };
+        var first = RealImages.Run(resumedConfig with { Schedules = result.Config.Schedules }, folder.Path, data: set);
+        File.Delete(Path.Combine(first.Folder, "summary.json"));
+        File.Delete(Path.Combine(first.Folder, "arm-0-instance.json"));
+        var resumed = RealImages.Run(resumedConfig with { Schedules = result.Config.Schedules }, folder.Path, data: set);
+        Assert.Equal(first.Rows.Where(r => r.LabelSet != "instance").Select(r => r.Correct), resumed.Rows.Where(r => r.LabelSet != "instance").Select(r => r.Correct));
+        Assert.Equal(first.Rows.Count, resumed.Rows.Count);
+    }
+}
