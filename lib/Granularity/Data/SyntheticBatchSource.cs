@@ -41,16 +41,17 @@ public static class SyntheticLabelSets
         (int[], int) OfLeaf(Func<int, int> labelOfLeaf, int classes) => (images.LabelsFrom(Enumerable.Range(0, leaves).Select(labelOfLeaf).ToArray()), classes);
         var superclassOfImage = images.LabelsFrom(config.LeafToSuperclass());
         var randomSeed = unchecked(seed * 31 + 0x4C4142 + (int)set); // "LAB" + set
+        int AtMostOnePerImage(int classes) => Math.Min(classes, images.Count); // tiny test sets have fewer images than classes
         return set switch
         {
             SyntheticLabelSet.Coarse => Cut(GranularityLevel.Depth(1)),
             SyntheticLabelSet.Mid => Cut(GranularityLevel.Depth(2)),
             SyntheticLabelSet.Leaf => Cut(GranularityLevel.Leaves),
-            SyntheticLabelSet.Split4 => Comparison(ComparisonLabels.RandomWithinTarget(images.Leaves, leaves, leaves * 4, randomSeed)),
-            SyntheticLabelSet.Split16 => Comparison(ComparisonLabels.RandomWithinTarget(images.Leaves, leaves, leaves * 16, randomSeed)),
+            SyntheticLabelSet.Split4 => Comparison(ComparisonLabels.RandomWithinTarget(images.Leaves, leaves, AtMostOnePerImage(leaves * 4), randomSeed)),
+            SyntheticLabelSet.Split16 => Comparison(ComparisonLabels.RandomWithinTarget(images.Leaves, leaves, AtMostOnePerImage(leaves * 16), randomSeed)),
             SyntheticLabelSet.Instance => Comparison(ComparisonLabels.OnePerImage(images.Count)),
-            SyntheticLabelSet.RandNested => Comparison(ComparisonLabels.RandomWithinTarget(superclassOfImage, config.Superclasses, leaves, randomSeed)),
-            SyntheticLabelSet.RandFull => Comparison(ComparisonLabels.RandomAcrossDataset(images.Count, leaves, randomSeed)),
+            SyntheticLabelSet.RandNested => Comparison(ComparisonLabels.RandomWithinTarget(superclassOfImage, config.Superclasses, AtMostOnePerImage(leaves), randomSeed)),
+            SyntheticLabelSet.RandFull => Comparison(ComparisonLabels.RandomAcrossDataset(images.Count, AtMostOnePerImage(leaves), randomSeed)),
             SyntheticLabelSet.Cross => OfLeaf(leaf => leaf % k, k),
             SyntheticLabelSet.Cross8 => OfLeaf(leaf => config.SuperclassOfLeaf(leaf) % 2 * k + leaf % k, 2 * k),
             _ => throw new ArgumentOutOfRangeException(nameof(set), set, "unknown label set"),
