@@ -36,6 +36,8 @@ public static class DataCommands
         });
     }
 
+    private static Option<bool> Strict() => Flag("--strict", "refuse a per-class tar read in place that holds hostile entries (paths leaving it, links, devices) instead of skipping them with a warning");
+
     private static Command Prepare()
     {
         var dataset = Dataset();
@@ -43,15 +45,16 @@ public static class DataCommands
         var splits = List("--splits", "splits to prepare, e.g. train_mini,val (see data-manifests/NAME.md)", "A,B,…");
         splits.Required = true;
         var output = Text("--out", "prepared root (default: $GRANULARITY_DATA/NAME, see ProjectPaths.DataRoot)", "DIR");
+        var strict = Strict();
         return Command("prepare", "verify, safely extract and index dataset splits (resumable: a rerun skips archives already verified and extracted)",
-            [dataset, archives, splits, output], parse =>
+            [dataset, archives, splits, output, strict], parse =>
         {
             var manifest = DatasetManifest.Load(parse.GetValue(dataset)!);
             var chosen = parse.GetList(splits)!;
             foreach (var split in chosen)
                 if (manifest.Splits.All(s => s.Name != split)) throw new CliUsageException($"--splits: '{split}' is not a split of {manifest.Name}; splits: {string.Join(", ", manifest.Splits.Select(s => s.Name))}");
             var root = parse.GetValue(output) ?? Path.Combine(ProjectPaths.DataRoot, manifest.Name);
-            var indexes = ConsoleProgress.Run(progress => DatasetPreparation.Prepare(manifest, parse.GetValue(archives)!, root, chosen, progress, Console.WriteLine));
+            var indexes = ConsoleProgress.Run(progress => DatasetPreparation.Prepare(manifest, parse.GetValue(archives)!, root, chosen, progress, Console.WriteLine, parse.GetValue(strict)));
             Console.WriteLine($"prepared {string.Join(", ", chosen)} under {root}; indexes: {string.Join(", ", indexes)}");
             return 0;
         });
@@ -64,7 +67,8 @@ public static class DataCommands
         var root = Required("--root", "the prepared root (iNat2021: holds SPLIT.json; ImageNet-1k: holds train/ val/; class-folder splits: the manifest's imageRoot under it, or --labels with ROOT holding WNID/ or WNID.tar)", "DIR");
         var labels = Text("--labels", "class-order file overriding the manifest's (class-folder datasets), e.g. data-manifests/labels/imagenet21k_p_winter21_synsets.txt", "FILE");
         var output = Text("--out", "index path (default ROOT/index/SPLIT.gidx)", "FILE");
-        return Command("index", "build the compact image index of a prepared split", [dataset, split, root, labels, output], parse =>
+        var strict = Strict();
+        return Command("index", "build the compact image index of a prepared split", [dataset, split, root, labels, output, strict], parse =>
         {
             var manifest = DatasetManifest.Load(parse.GetValue(dataset)!);
             var splitName = parse.GetValue(split)!;
@@ -72,15 +76,17 @@ public static class DataCommands
             if (manifest.Splits.All(s => s.Name != splitName)) throw new CliUsageException($"--split: '{splitName}' is not a split of {manifest.Name}; splits: {string.Join(", ", manifest.Splits.Select(s => s.Name))}");
             var path = parse.GetValue(output) ?? ImageIndex.DefaultPath(folder, splitName);
             var clock = Stopwatch.StartNew();
+            var hostile = new HostileEntries(parse.GetValue(strict));
             var indexed = ConsoleProgress.Run(progress =>
             {
-                if (parse.GetValue(labels) is not { } labelFile) return DatasetPreparation.BuildIndex(manifest, folder, splitName, progress);
+                if (parse.GetValue(labels) is not { } labelFile) return DatasetPreparation.BuildIndex(manifest, folder, splitName, progress, hostile);
                 ProgressTask? task = null;
                 var (loaded, missing) = ImageNet21k.Load(folder, labelFile, $"{manifest.Name}/{splitName}",
-                    (done, total) => (task ??= new ProgressTask(progress, "index", total, "classes")).Report(done, splitName));
+                    (done, total) => (task ??= new ProgressTask(progress, "index", total, "classes")).Report(done, splitName), hostile);
                 if (missing.Count > 0) Console.WriteLine($"  {missing.Count:N0} classes of {labelFile} have no images here (first: {missing[0]})");
                 return loaded;
             });
+            if (hostile.Summary is { } skipped) Console.Error.WriteLine($"warning: {skipped}");
             ImageIndex.Write(indexed, path);
             Console.WriteLine($"{path}: {indexed.Count:N0} images, {indexed.Categories.Distinct().Count():N0} of {indexed.CategoryCount:N0} categories, {ProgressUpdate.Amount(new FileInfo(path).Length, "B")}, {clock.Elapsed.TotalSeconds:0.0} s");
             return 0;

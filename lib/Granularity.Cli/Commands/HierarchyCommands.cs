@@ -15,9 +15,10 @@ public static class HierarchyCommands
 
     private static Option<string> Source() => Required("--source", SourceHelp, "SOURCE");
 
-    private static Option<string> Rule() => Choice("--rule", "WordNet parent rule (semantic-tree: imagenet21k-p only)", "first-hypernym", "first-hypernym", "shortest-path", "semantic-tree");
+    private static Option<string> Rule() => Choice("--rule", "WordNet parent rule: nltk-first-hypernym (NLTK's hypernyms()[0], Huh et al. 2016), pointer-order (data.noun's first pointer), shortest-path, semantic-tree (imagenet21k-p only)",
+        HierarchySources.RuleKey(HierarchySources.DefaultRule), "nltk-first-hypernym", "pointer-order", "shortest-path", "semantic-tree");
 
-    private static Option<string> Cut(string description) => Choice("--cut", description, "depth", "depth", "height", "up");
+    private static Option<string> Cut(string description) => Choice("--cut", description, "depth", "depth", "height", "up", "up-down");
 
     private static Option<bool> Json() => Flag("--json", "machine-readable output");
 
@@ -30,7 +31,7 @@ public static class HierarchyCommands
 
     private static Command Levels()
     {
-        Option<string> source = Source(), rule = Rule(), cut = Cut("depth (from the root), height (above the leaves) or up (n steps up from each class)");
+        Option<string> source = Source(), rule = Rule(), cut = Cut("depth (from the root), height (above the leaves), up (n steps up from each class) or up-down (Huh et al.'s merge rounds)");
         var json = Json();
         return Command("levels", "classes per level (and classes/images per label) of iNat2021, ImageNet or an edge list", [source, rule, cut, json], parse =>
         {
@@ -43,6 +44,7 @@ public static class HierarchyCommands
                 {
                     source = loaded.Key, tree = loaded.Tree.Name, classes = loaded.Tree.LeafCount, nodes = loaded.Tree.NodeCount,
                     cut = kind.ToString(), imageCounts = loaded.ImageCountsSource, notes = loaded.Tree.Notes, levels = summaries,
+                    nearestPaperLevel9 = loaded.NearestPaperLevel9(),
                 });
                 return 0;
             }
@@ -56,6 +58,7 @@ public static class HierarchyCommands
                 if (s.Images is not null) line += $"   {s.MinImagesPerClass,8:N0} · {s.MedianImagesPerClass,10:N1} · {s.MaxImagesPerClass,9:N0}";
                 Console.WriteLine(line);
             }
+            if (loaded.NearestPaperLevel9() is { } nearest) Console.WriteLine($"\n{nearest}");
             return 0;
         });
     }

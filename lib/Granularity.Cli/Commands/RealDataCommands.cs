@@ -155,7 +155,7 @@ public static class RealDataCommands
     private static Command ImageNetLevels()
     {
         var max = Int("--max-steps", "the most steps up to list", 12, 1, 30);
-        return Command("levels", "ImageNet-21k level rules (n steps up, first hypernym / shortest path) and their class counts", [max], parse =>
+        return Command("levels", "ImageNet-21k level rules (n steps up under each WordNet rule) and their class counts", [max], parse =>
         {
             foreach (var row in ImageNetExperiment.LevelRules(parse.GetValue(max)))
                 Console.WriteLine($"  {row.Rule,-16} {row.Level,-32} {row.Classes,8:N0}  {row.Note}");

@@ -36,7 +36,7 @@ internal sealed class TrainingCliOptions
         var seed = parse.GetValue(Seed);
         if (parse.GetValue(ConfigFile) is { } file)
         {
-            var config = JsonFiles.Read<TrainingConfig>(Path.GetFullPath(file));
+            var config = Granularity.Core.ConfigFile.Read<TrainingConfig>(Path.GetFullPath(file));
             return (config with { PretrainingLevel = pretraining ?? config.PretrainingLevel, TargetLevel = target ?? config.TargetLevel, Seed = seed ?? config.Seed }).Validated();
         }
         return TrainingProtocols.Named(parse.GetValue(Protocol) ?? "quick", pretraining ?? "leaf", target ?? "coarse", seed ?? 0).Validated();
@@ -80,8 +80,9 @@ public static class TrainingCommands
         var options = new TrainingCliOptions();
         var command = Command("train", "pretrain at a granularity level: the config's PretrainingLevel, the baseline when it equals the target (resumable run folder)", options.All, parse =>
         {
-            var config = options.Config(parse).PretrainingPart();
-            if (options.WroteConfig(parse, config)) return 0;
+            var full = options.Config(parse);
+            if (options.WroteConfig(parse, full)) return 0; // the file --config reads: a TrainingConfig
+            var config = full.PretrainingPart();
             var result = ConsoleProgress.Run(progress => TrainingEngine.Pretrain(config, options.Options(parse, progress)));
             Console.WriteLine($"{(result.FromCache ? "reused" : "trained")} {result.Folder}");
             TrainingCliOptions.Print("own level", result.Summary.OwnLevel);

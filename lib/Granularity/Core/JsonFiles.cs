@@ -27,6 +27,10 @@ public static class JsonFiles
             return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options)
                 ?? throw new InvalidDataException($"{path}: expected a JSON {typeof(T).Name}, found null");
         }
+        catch (Exception error) when (error is InvalidOperationException or NotSupportedException)
+        {
+            throw new InvalidDataException($"{path}: not a valid {typeof(T).Name}: {error.Message}", error);
+        }
         catch (JsonException error)
         {
             throw new InvalidDataException($"{path}: line {error.LineNumber + 1}: not a valid {typeof(T).Name}: {error.Message}", error);

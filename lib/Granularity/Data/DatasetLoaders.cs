@@ -1,3 +1,4 @@
+using Granularity.Core;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -41,6 +42,10 @@ public static class INat2021
         catch (JsonException error)
         {
             throw new InvalidDataException($"{annotationPath}: line {error.LineNumber + 1}: not a COCO-style annotation file: {error.Message}", error);
+        }
+        catch (Exception error) when (error is InvalidOperationException or NotSupportedException)
+        {
+            throw new InvalidDataException($"{annotationPath}: not a COCO-style annotation file: {error.Message}", error);
         }
         var categories = coco.Categories ?? throw new InvalidDataException($"{annotationPath}: no 'categories' array");
         var images = coco.Images ?? throw new InvalidDataException($"{annotationPath}: no 'images' array");
@@ -149,7 +154,7 @@ public static class ClassFolders
     /// image by its class's position in <paramref name="classOrder"/>. A class on disk that is not in the list is an error
     /// naming it; classes of the list absent on disk are returned in <c>Missing</c>.
     /// </summary>
-    public static (ImageDataset Dataset, List<string> Missing) Load(string name, string root, IReadOnlyList<string> classOrder, Action<int, int>? progress = null)
+    public static (ImageDataset Dataset, List<string> Missing) Load(string name, string root, IReadOnlyList<string> classOrder, Action<int, int>? progress = null, HostileEntries? hostile = null)
     {
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"{root}: dataset folder not found (data-manifests/README.md says how to prepare it)");
         var indexOf = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -177,7 +182,7 @@ public static class ClassFolders
             int category = indexOf[className];
             if (isTar)
             {
-                foreach (var member in TarArchives.ListMembers(path).Where(m => IsImageFile(m.Name)).OrderBy(m => m.Name, StringComparer.Ordinal))
+                foreach (var member in TarArchives.ListMembers(path, hostile).Where(m => IsImageFile(m.Name)).OrderBy(m => m.Name, StringComparer.Ordinal))
                     builder.AddTarMember(Path.GetFileName(path), member.Name, member.DataOffset, member.Length, category);
             }
             else
@@ -269,9 +274,9 @@ public static class ImageNet21k
     /// by the class list <paramref name="classListPath"/> (Google's 21,843 wnids by default in the manifests; 21K-P uses
     /// its own 11,221 / 10,450 lists). Classes of the list absent on disk (winter21 lacks ~2,700) are returned in Missing.
     /// </summary>
-    public static (ImageDataset Dataset, List<string> Missing) Load(string root, string classListPath, string name = "imagenet21k", Action<int, int>? progress = null)
+    public static (ImageDataset Dataset, List<string> Missing) Load(string root, string classListPath, string name = "imagenet21k", Action<int, int>? progress = null, HostileEntries? hostile = null)
     {
         var wnids = ImageNetClasses.ReadWnids(classListPath);
-        return ClassFolders.Load(name, root, wnids, progress);
+        return ClassFolders.Load(name, root, wnids, progress, hostile);
     }
 }

@@ -31,15 +31,23 @@ public sealed record DatasetManifest
                 : "(no data-manifests folder)";
             throw new FileNotFoundException($"{path}: no manifest for '{nameOrPath}'; known datasets: {known}", path);
         }
-        return JsonFiles.Read<DatasetManifest>(path).Validated(path);
+        return ConfigFile.Read<DatasetManifest>(path).Validated(path);
     }
 
     private DatasetManifest Validated(string path)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
+        void Contained(string? relative, string field)
+        {
+            if (relative is not null && !SafePath.IsContained(relative))
+                throw new InputFormatException(path, field, $"'{relative}' must be a relative path that stays inside the prepared root (no '..' out of it, not absolute)");
+        }
+        for (int k = 0; k < Files.Count; k++) Contained(Files[k].ExtractTo, $"$.files[{k}].extractTo");
+        for (int k = 0; k < Splits.Count; k++) { Contained(Splits[k].ImageRoot, $"$.splits[{k}].imageRoot"); Contained(Splits[k].LabelOrder, $"$.splits[{k}].labelOrder"); }
+        for (int k = 0; k < LabelOrders.Count; k++) Contained(LabelOrders[k].File, $"$.labelOrders[{k}].file");
         foreach (var file in Files)
         {
-            if (string.IsNullOrWhiteSpace(file.Name) || file.Name.Contains('/') || file.Name.Contains(".."))
+            if (string.IsNullOrWhiteSpace(file.Name) || file.Name.Contains('/') || file.Name.Contains('\\') || file.Name.Contains("..") || !SafePath.IsContained(file.Name))
                 throw new InvalidDataException($"{path}: files: '{file.Name}' must be a plain file name");
             if (!names.Add(file.Name)) throw new InvalidDataException($"{path}: files: '{file.Name}' listed twice");
             if (file.Md5 is { } md5 && (md5.Length != 32 || !md5.All(Uri.IsHexDigit)))

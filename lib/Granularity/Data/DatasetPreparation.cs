@@ -104,7 +104,7 @@ public static class DatasetPreparation
     private sealed record ExtractedArchive(long Bytes, long ModifiedUtcTicks, long Files, DateTime CompletedUtc);
 
     public static List<string> Prepare(DatasetManifest manifest, string archiveFolder, string preparedRoot, IReadOnlyList<string> splits,
-        IProgressReporter? progress = null, Action<string>? log = null)
+        IProgressReporter? progress = null, Action<string>? log = null, bool strict = false)
     {
         log ??= _ => { };
         var chosen = splits.Select(manifest.Split).ToList();
@@ -119,10 +119,11 @@ public static class DatasetPreparation
         foreach (var name in files)
         {
             var file = manifest.File(name);
-            var archive = new FileInfo(Path.Combine(archiveFolder, name));
+            var archive = new FileInfo(SafePath.Resolve(archiveFolder, name, $"manifest {manifest.Name}", "files.name"));
+            var extractTo = SafePath.Resolve(preparedRoot, file.ExtractTo, $"manifest {manifest.Name}", $"files '{name}'.extractTo");
             if (file.Extract == "none")
             {
-                var copy = Path.Combine(preparedRoot, file.ExtractTo, name);
+                var copy = Path.Combine(extractTo, name);
                 if (!File.Exists(copy) || new FileInfo(copy).Length != archive.Length)
                 {
                     Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
@@ -136,9 +137,9 @@ public static class DatasetPreparation
                 log($"  {name}: already extracted ({done.Files:N0} files, {done.CompletedUtc:u})");
                 continue;
             }
-            log($"extracting {name} → {Path.Combine(preparedRoot, file.ExtractTo)}");
+            log($"extracting {name} → {extractTo}");
             var extracting = new ProgressTask(progress, "extract", archive.Length, "B");
-            long count = TarArchives.ExtractSafely(archive.FullName, Path.Combine(preparedRoot, file.ExtractTo),
+            long count = TarArchives.ExtractSafely(archive.FullName, extractTo,
                 (position, _) => extracting.Report(position, name));
             state[name] = new ExtractedArchive(archive.Length, archive.LastWriteTimeUtc.Ticks, count, DateTime.UtcNow);
             JsonFiles.Write(statePath, state);
@@ -147,7 +148,9 @@ public static class DatasetPreparation
         var indexes = new List<string>();
         foreach (var split in chosen)
         {
-            var dataset = BuildIndex(manifest, preparedRoot, split.Name, progress);
+            var hostile = new HostileEntries(strict);
+            var dataset = BuildIndex(manifest, preparedRoot, split.Name, progress, hostile);
+            if (hostile.Summary is { } skipped) log($"warning: {skipped}");
             var path = ImageIndex.DefaultPath(preparedRoot, split.Name);
             ImageIndex.Write(dataset, path);
             log($"index {path}: {dataset.Count:N0} images, {dataset.CategoryCount:N0} categories");
@@ -157,11 +160,12 @@ public static class DatasetPreparation
     }
 
     /// <summary>Scans a prepared split with the loader its manifest names.</summary>
-    public static ImageDataset BuildIndex(DatasetManifest manifest, string preparedRoot, string splitName, IProgressReporter? progress = null)
+    public static ImageDataset BuildIndex(DatasetManifest manifest, string preparedRoot, string splitName, IProgressReporter? progress = null, HostileEntries? hostile = null)
     {
         var split = manifest.Split(splitName);
-        string LabelFile() => Path.Combine(ProjectPaths.ManifestsRoot, split.LabelOrder
-            ?? throw new InvalidDataException($"manifest {manifest.Name}: split {split.Name} needs a labelOrder file"));
+        string LabelFile() => SafePath.Resolve(ProjectPaths.ManifestsRoot, split.LabelOrder
+            ?? throw new InvalidDataException($"manifest {manifest.Name}: split {split.Name} needs a labelOrder file"), $"manifest {manifest.Name}", $"split {split.Name}.labelOrder");
+        string ImageRoot() => SafePath.Resolve(preparedRoot, split.ImageRoot, $"manifest {manifest.Name}", $"split {split.Name}.imageRoot");
         switch (split.Loader)
         {
             case "inat2021":
@@ -170,10 +174,10 @@ public static class DatasetPreparation
                 return ImageNet1k.Load(preparedRoot, split.Name, LabelFile());
             default:
                 ProgressTask? indexing = null;
-                var (dataset, missing) = ImageNet21k.Load(Path.Combine(preparedRoot, split.ImageRoot), LabelFile(), $"{manifest.Name}/{split.Name}",
-                    (done, total) => (indexing ??= new ProgressTask(progress, "index", total, "classes")).Report(done, split.Name));
+                var (dataset, missing) = ImageNet21k.Load(ImageRoot(), LabelFile(), $"{manifest.Name}/{split.Name}",
+                    (done, total) => (indexing ??= new ProgressTask(progress, "index", total, "classes")).Report(done, split.Name), hostile);
                 if (missing.Count > 0 && split.Classes is { } expected && dataset.Categories.Distinct().Count() < expected)
-                    throw new InvalidDataException($"{Path.Combine(preparedRoot, split.ImageRoot)}: {expected - dataset.Categories.Distinct().Count()} of the {expected} classes of {split.Name} are missing (first: {missing[0]})");
+                    throw new InvalidDataException($"{ImageRoot()}: {expected - dataset.Categories.Distinct().Count()} of the {expected} classes of {split.Name} are missing (first: {missing[0]})");
                 return dataset;
         }
     }

@@ -62,27 +62,46 @@ public static class ImageIndex
             if (version != Version) throw new InvalidDataException($"{path}: index version {version}, expected {Version}; rebuild it with `granularity data index`");
             var name = reader.ReadString();
             var root = Path.GetFullPath(reader.ReadString(), Path.GetDirectoryName(Path.GetFullPath(path))!);
-            var categoryNames = new string[reader.Read7BitEncodedInt()];
+            // Counts come from the file: arrays grow as entries arrive, so a damaged count cannot demand gigabytes up front.
+            int Count(string what, int limit)
+            {
+                var value = reader.Read7BitEncodedInt();
+                return value >= 0 && value <= limit ? value : throw new InvalidDataException($"{path}: {what} count {value} is outside [0, {limit:N0}]");
+            }
+            string Relative(string text, string what) =>
+                SafePath.IsContained(text) ? text : throw new InvalidDataException($"{path}: {what} '{text}' is not a relative path inside the dataset root");
+            var categoryNames = new string[Count("category", 1 << 22)];
             for (int i = 0; i < categoryNames.Length; i++) categoryNames[i] = reader.ReadString();
-            var folders = new string[reader.Read7BitEncodedInt()];
-            for (int i = 0; i < folders.Length; i++) folders[i] = reader.ReadString();
-            int count = reader.Read7BitEncodedInt();
-            var folderOf = new int[count];
-            var names = new string[count];
-            var offsets = new long[count];
-            var byteSizes = new int[count];
-            var categories = new int[count];
+            var folders = new List<string>();
+            for (int i = 0, n = Count("folder", 1 << 26); i < n; i++)
+            {
+                var folder = reader.ReadString();
+                folders.Add(folder.Length == 0 ? folder : Relative(folder, "folder"));
+            }
+            int count = Count("image", int.MaxValue);
+            var folderOf = new List<int>(Math.Min(count, 1 << 20));
+            var names = new List<string>(Math.Min(count, 1 << 20));
+            var offsets = new List<long>(Math.Min(count, 1 << 20));
+            var byteSizes = new List<int>(Math.Min(count, 1 << 20));
+            var categories = new List<int>(Math.Min(count, 1 << 20));
             for (int i = 0; i < count; i++)
             {
-                folderOf[i] = reader.Read7BitEncodedInt();
-                names[i] = reader.ReadString();
-                offsets[i] = reader.Read7BitEncodedInt64() - 1;
-                byteSizes[i] = reader.Read7BitEncodedInt();
-                categories[i] = reader.Read7BitEncodedInt();
+                var folder = reader.Read7BitEncodedInt();
+                var imageName = reader.ReadString();
+                var offset = reader.Read7BitEncodedInt64() - 1;
+                var byteSize = reader.Read7BitEncodedInt();
+                var category = reader.Read7BitEncodedInt();
+                if (folder < 0 || folder >= folders.Count || category < 0 || category >= categoryNames.Length || offset < -1 || byteSize < 0)
+                    throw new InvalidDataException($"{path}: image entry {i} is out of range (folder {folder} of {folders.Count}, category {category} of {categoryNames.Length}, offset {offset}, {byteSize} bytes)");
+                folderOf.Add(folder);
+                names.Add(Relative(imageName, "image"));
+                offsets.Add(offset);
+                byteSizes.Add(byteSize);
+                categories.Add(category);
             }
-            return new ImageDataset(name, root, categoryNames, folders, folderOf, names, offsets, byteSizes, categories);
+            return new ImageDataset(name, root, categoryNames, folders.ToArray(), folderOf.ToArray(), names.ToArray(), offsets.ToArray(), byteSizes.ToArray(), categories.ToArray());
         }
-        catch (Exception error) when (error is EndOfStreamException or InvalidDataException && error is not FileNotFoundException && !error.Message.StartsWith(path))
+        catch (Exception error) when (error is EndOfStreamException or InvalidDataException or FormatException or OverflowException or ArgumentException && error is not FileNotFoundException && !error.Message.StartsWith(path))
         {
             throw new InvalidDataException($"{path}: truncated or corrupt index ({error.Message}); rebuild it with `granularity data index`", error);
         }

@@ -1,14 +1,40 @@
 using System.Formats.Tar;
 using System.IO.Compression;
+using Granularity.Core;
 
 namespace Granularity.Data;
 
 /// <summary>An archive entry that must not be written: it would leave the target folder, is absolute, or is a link or device.</summary>
 public sealed class UnsafeArchiveEntryException(string archive, string entry, string reason)
-    : IOException($"{archive}: entry '{entry}' rejected: {reason}; nothing outside the target folder was written")
+    : InputFormatException(archive, $"entry '{entry}'", $"rejected: {reason}; nothing outside the target folder was written")
 {
     public string Archive { get; } = archive;
     public string Entry { get; } = entry;
+}
+
+/// <summary>
+/// Hostile entries met while reading tars in place (a path leaving the archive, an absolute path, a link, a device):
+/// skipped and counted with the first as an example, or, when <see cref="Strict"/>, refused with an error naming it.
+/// Links are never followed either way.
+/// </summary>
+public sealed class HostileEntries(bool strict)
+{
+    public bool Strict { get; } = strict;
+    public int Count { get; private set; }
+
+    /// <summary>The first one skipped: "archive: 'entry' (reason)".</summary>
+    public string? Example { get; private set; }
+
+    internal void Add(string archive, string entry, string reason)
+    {
+        if (Strict) throw new UnsafeArchiveEntryException(archive, entry, reason + " (strict)");
+        Count++;
+        Example ??= $"{archive}: '{entry}' ({reason})";
+    }
+
+    /// <summary>One line for the user, or null when there were none.</summary>
+    public string? Summary => Count == 0 ? null
+        : $"skipped {Count:N0} hostile archive entr{(Count == 1 ? "y" : "ies")} (paths leaving the archive, links or devices), e.g. {Example}; --strict refuses such archives";
 }
 
 /// <summary>Reads tar and tar.gz archives with System.Formats.Tar: safe extraction, and member listing for reading images in place.</summary>
@@ -23,9 +49,12 @@ public static class TarArchives
     /// Lists the regular files of an uncompressed tar with the offset of their data by walking its 512-byte headers and
     /// seeking over member data (ustar, GNU long names and pax records are understood), so a per-synset tar can serve
     /// images in place without extraction. System.Formats.Tar does not expose data offsets, hence this small reader.
+    /// Entries whose name leaves the archive ('..', absolute) and link or device entries go to <paramref name="hostile"/>
+    /// (default: strict, so they are refused).
     /// </summary>
-    public static List<Member> ListMembers(string tarPath)
+    public static List<Member> ListMembers(string tarPath, HostileEntries? hostile = null)
     {
+        hostile ??= new HostileEntries(strict: true);
         if (IsGzip(tarPath)) throw new InvalidDataException($"{tarPath}: a compressed tar cannot be read in place; extract it with `granularity data prepare`");
         var members = new List<Member>();
         using var stream = new FileStream(tarPath, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.RandomAccess);
@@ -38,11 +67,11 @@ public static class TarArchives
             stream.Position = position;
             stream.ReadExactly(header);
             if (header.All(b => b == 0)) break; // end-of-archive marker
-            if (!ChecksumMatches(header)) throw new InvalidDataException($"{tarPath}: not a tar archive or corrupt header at byte {position}");
+            if (!ChecksumMatches(header)) throw new InputFormatException(tarPath, $"byte {position}", "not a tar archive or corrupt header (checksum mismatch)");
             long size = ParseNumber(header.AsSpan(124, 12), tarPath, position);
             char type = (char)header[156];
             long dataStart = position + 512;
-            if (dataStart + size > length) throw new InvalidDataException($"{tarPath}: truncated: the member at byte {position} needs {size} bytes, the file ends first");
+            if (size < 0 || size > length - dataStart) throw new InputFormatException(tarPath, $"byte {position}", $"truncated: the member needs {size} bytes, the file ends first");
             switch (type)
             {
                 case 'L':
@@ -58,12 +87,21 @@ public static class TarArchives
                 case 'g' or 'K':
                     break;
                 default:
-                    if (paxSize is { } overridden) size = overridden;
+                    if (paxSize is { } overridden)
+                    {
+                        if (overridden < 0 || overridden > length - dataStart) throw new InputFormatException(tarPath, $"byte {position}", $"truncated: the pax size {overridden} runs past the end of the file");
+                        size = overridden;
+                    }
+                    var name = paxPath ?? longName ?? HeaderName(header);
                     if (type is '0' or '\0' or '7')
                     {
-                        var name = paxPath ?? longName ?? HeaderName(header);
-                        members.Add(new Member(name, dataStart, size));
+                        if (InPlaceProblem(name) is { } problem) hostile.Add(tarPath, name, problem);
+                        else members.Add(new Member(name, dataStart, size));
                     }
+                    else if (type is '1') hostile.Add(tarPath, name, $"hard link to '{CString(header.AsSpan(157, 100))}', not followed");
+                    else if (type is '2') hostile.Add(tarPath, name, $"symbolic link to '{CString(header.AsSpan(157, 100))}', not followed");
+                    else if (type is '3' or '4' or '6') hostile.Add(tarPath, name, "device or fifo entry");
+                    else if (type is not '5') hostile.Add(tarPath, name, $"unsupported entry type '{(type < ' ' ? "\\x" + ((int)type).ToString("x2") : type.ToString())}'");
                     longName = paxPath = null;
                     paxSize = null;
                     break;
@@ -71,6 +109,16 @@ public static class TarArchives
             position = dataStart + (size + 511) / 512 * 512;
         }
         return members;
+    }
+
+    /// <summary>Why a member name read in place is hostile (absolute, any '..', NUL or control characters), or null.</summary>
+    private static string? InPlaceProblem(string name)
+    {
+        if (name.Length == 0) return "empty name";
+        if (name.Any(char.IsControl)) return "control character in its name";
+        if (name[0] is '/' or '\\' || (name.Length > 1 && name[1] == ':')) return "absolute path";
+        if (name.Split('/', '\\').Any(part => part == "..")) return "'..' component would leave the archive";
+        return null;
     }
 
     private static string HeaderName(byte[] header)
@@ -93,14 +141,19 @@ public static class TarArchives
         if ((field[0] & 0x80) != 0)
         {
             long big = field[0] & 0x7F;
-            for (int i = 1; i < field.Length; i++) big = (big << 8) | field[i];
+            for (int i = 1; i < field.Length; i++)
+            {
+                if (big > long.MaxValue >> 8) throw new InputFormatException(tarPath, $"byte {position}", "base-256 number field in the header overflows");
+                big = (big << 8) | field[i];
+            }
             return big;
         }
         long value = 0;
         foreach (var b in field)
         {
             if (b is 0 or (byte)' ') { if (value > 0) break; continue; }
-            if (b is < (byte)'0' or > (byte)'7') throw new InvalidDataException($"{tarPath}: bad size field in the header at byte {position}");
+            if (b is < (byte)'0' or > (byte)'7') throw new InputFormatException(tarPath, $"byte {position}", "bad number field in the header (expected octal digits)");
+            if (value > long.MaxValue >> 3) throw new InputFormatException(tarPath, $"byte {position}", "number field in the header overflows");
             value = value * 8 + (b - '0');
         }
         return value;
@@ -109,7 +162,7 @@ public static class TarArchives
     private static bool ChecksumMatches(byte[] header)
     {
         long stored;
-        try { stored = ParseNumber(header.AsSpan(148, 8), "", 0); } catch (InvalidDataException) { return false; }
+        try { stored = ParseNumber(header.AsSpan(148, 8), "", 0); } catch (InputFormatException) { return false; }
         long sum = 0;
         for (int i = 0; i < 512; i++) sum += i is >= 148 and < 156 ? ' ' : header[i];
         return sum == stored;
@@ -117,7 +170,7 @@ public static class TarArchives
 
     private static string ReadText(FileStream stream, long offset, long size)
     {
-        if (size > 1 << 20) throw new InvalidDataException($"{stream.Name}: extended header of {size} bytes at {offset} is implausibly large");
+        if (size > 1 << 20) throw new InputFormatException(stream.Name, $"byte {offset}", $"extended header of {size} bytes is implausibly large");
         var buffer = new byte[size];
         stream.Position = offset;
         stream.ReadExactly(buffer);
@@ -132,7 +185,7 @@ public static class TarArchives
         while (at < bytes.Length)
         {
             int space = Array.IndexOf(bytes, (byte)' ', at);
-            if (space < 0 || !int.TryParse(System.Text.Encoding.ASCII.GetString(bytes, at, space - at), out var recordLength) || recordLength <= 0) yield break;
+            if (space < 0 || !int.TryParse(System.Text.Encoding.ASCII.GetString(bytes, at, space - at), out var recordLength) || recordLength <= space - at || recordLength > bytes.Length - at) yield break;
             var record = System.Text.Encoding.UTF8.GetString(bytes, space + 1, Math.Max(0, at + recordLength - space - 2));
             int equals = record.IndexOf('=');
             if (equals > 0) yield return (record[..equals], record[(equals + 1)..]);

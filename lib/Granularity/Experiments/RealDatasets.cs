@@ -4,7 +4,6 @@ using Granularity.Hierarchy;
 using Granularity.Runs;
 using Granularity.Training;
 using TorchSharp;
-using TrainingLabelMap = Granularity.Training.LabelMap;
 
 namespace Granularity.Experiments;
 
@@ -263,11 +262,11 @@ public sealed class Inat2021TrainingData : ITrainingData
     public int ClassCountOf(string rank) => named.TryGetValue(rank, out var level) ? level.ClassCount
         : throw new ArgumentException($"'{rank}' is not a named level ({string.Join(", ", named.Keys)})");
 
-    public TrainingLabelMap Labels(string level)
+    public LabelMap Labels(string level)
     {
-        if (named.TryGetValue(level, out var map)) return new TrainingLabelMap(level, map.ClassCount, map.LeafToLabel);
+        if (named.TryGetValue(level, out var map)) return LabelMap.Numbered(level, map.LeafToLabel, map.ClassCount);
         var (_, count) = PerImage(level);
-        return new TrainingLabelMap(level, count);
+        return LabelMap.PerImage(level, count);
     }
 
     public IBatchSource Training(string level, int batchSize, int seed) => Source(level, style.Training(seed, batchSize));
@@ -351,13 +350,24 @@ public sealed class Inat2021TrainingData : ITrainingData
 /// <summary>
 /// ImageNet-21k → ImageNet-1k (or its stand-in) for the engine. Levels: <c>imagenet1k</c> (the target: ImageNet-1k train,
 /// evaluated on its val), <c>imagenet21k-leaf</c> (every ImageNet-21k class), <c>imagenet21k-up:N</c> (N steps up the WordNet
-/// first-hypernym tree) and <c>imagenet21k-shortest-up:N</c> (shortest-path tree). ImageNet-21k levels are evaluated on
+/// tree of <see cref="HierarchySources.DefaultRule"/>, NLTK's first hypernym), <c>imagenet21k-pointer-up:N</c> (pointer-order
+/// tree) and <c>imagenet21k-shortest-up:N</c> (shortest-path tree). ImageNet-21k levels are evaluated on
 /// the last images of each class, held out from pretraining ("heldout").
 /// </summary>
 public sealed class ImageNetTrainingData : ITrainingData
 {
     public const string TargetLevel = "imagenet1k";
     public const string LeafLevel = "imagenet21k-leaf";
+
+    /// <summary>Level-name prefix of each WordNet rule's "N steps up" levels; the default rule has the plain one.</summary>
+    public static readonly IReadOnlyList<(ParentRule Rule, string Prefix)> ImageNetLevelPrefixes = new[]
+    {
+        (HierarchySources.DefaultRule, "imagenet21k-up:"), (ParentRule.PointerOrder, "imagenet21k-pointer-up:"), (ParentRule.ShortestPath, "imagenet21k-shortest-up:"),
+    };
+
+    /// <summary>The WordNet rule of a level name (the default rule for the leaf level and plain <c>imagenet21k-up:N</c>).</summary>
+    public static ParentRule RuleOf(string level) =>
+        ImageNetLevelPrefixes.Where(p => level.StartsWith(p.Prefix, StringComparison.Ordinal)).Select(p => p.Rule).DefaultIfEmpty(HierarchySources.DefaultRule).First();
 
     private readonly ImageDataset pretraining, heldOut, train1k, val1k;
     private readonly LoaderStyle style;
@@ -390,7 +400,7 @@ public sealed class ImageNetTrainingData : ITrainingData
         levels[TargetLevel] = RealDatasets.Restrict(Enumerable.Range(0, train1k.CategoryCount).ToArray(), present1k);
 
         var present21k = RealDatasets.Present(imageNet21k);
-        foreach (var (rule, prefix) in new[] { (ParentRule.FirstHypernym, "imagenet21k-up:"), (ParentRule.ShortestPath, "imagenet21k-shortest-up:") })
+        foreach (var (rule, prefix) in ImageNetLevelPrefixes)
         {
             var tree = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, rule);
             var leafOfCategory = imageNet21k.CategoryNames.Select(w => tree.LeafIndex(w)).ToArray();
@@ -398,7 +408,7 @@ public sealed class ImageNetTrainingData : ITrainingData
             {
                 var cut = tree.Cut(GranularityLevel.StepsUp(n));
                 var restricted = RealDatasets.Restrict(leafOfCategory.Select(l => cut.LeafToLabel[l]).ToArray(), present21k);
-                if (n == 0) { if (rule == ParentRule.FirstHypernym) levels[LeafLevel] = restricted; continue; }
+                if (n == 0) { if (rule == HierarchySources.DefaultRule) levels[LeafLevel] = restricted; continue; }
                 levels[prefix + n] = restricted;
             }
         }
@@ -411,8 +421,8 @@ public sealed class ImageNetTrainingData : ITrainingData
     /// <summary>Classes of each level among the classes present (what the level table shows).</summary>
     public IReadOnlyList<(string Level, int Classes)> ClassCounts => levels.Select(l => (l.Key, l.Value.ClassCount)).ToList();
 
-    public TrainingLabelMap Labels(string level) =>
-        levels.TryGetValue(level, out var map) ? new TrainingLabelMap(level, map.ClassCount, map.LeafToLabel)
+    public LabelMap Labels(string level) =>
+        levels.TryGetValue(level, out var map) ? LabelMap.Numbered(level, map.LeafToLabel, map.ClassCount)
         : throw new ArgumentException($"'{level}' is not a level of {Name} (levels: {string.Join(", ", levels.Keys)})");
 
     public IBatchSource Training(string level, int batchSize, int seed) =>

@@ -74,7 +74,7 @@ public sealed record Inat2021StandInConfig(
 public sealed record ImageNetStandInConfig(
     int Seed,
     int Groups,                     // disjoint WordNet subtrees, one tint each
-    int GroupDepth,                 // depth (from 'entity', first-hypernym tree) of the group nodes
+    int GroupDepth,                 // depth (from 'entity', pointer-order tree) of the group nodes
     int ImageNet1kClassesPerGroup,  // target classes per group (also ImageNet-21k classes, as in reality)
     int OtherClassesPerGroup,       // further ImageNet-21k classes per group
     int Images21kPerClass,          // per ImageNet-21k class, before the held-out evaluation images
@@ -211,7 +211,7 @@ public static class StandInData
     public static IReadOnlyList<(string Group, IReadOnlyList<string> ImageNet1k, IReadOnlyList<string> Other)> ChooseImageNetClasses(ImageNetStandInConfig config)
     {
         config.Validated();
-        var tree = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.FirstHypernym);
+        var tree = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.PointerOrder);
         var in1k = ImageNetHierarchies.Classes(ImageNetLabelSet.ImageNet1k).ToHashSet(StringComparer.Ordinal);
         var byGroup = new Dictionary<int, (List<string> In1k, List<string> Other)>();
         for (int leaf = 0; leaf < tree.LeafCount; leaf++)

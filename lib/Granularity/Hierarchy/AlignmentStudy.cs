@@ -115,16 +115,16 @@ public static class PaperLevelCuts
         var paper = new Dictionary<string, string> { ["kingdom"] = "3", ["phylum"] = "13", ["class"] = "51", ["order"] = "273", ["family"] = "1,103", ["genus"] = "4,884 (names)", ["species"] = "10,000" };
         foreach (var rank in Inat2021.Ranks)
             rows.Add(new("iNat2021", rank, paper[rank], Inat2021.AtRank(inat, rank).ClassCount, rank == "genus" ? "taxa by full path (16 homonym genera kept apart)" : "rank"));
-        var first = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.FirstHypernym);
-        var shortest = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.ShortestPath);
-        rows.Add(new("ImageNet-21k", "leaves", "21,843", first.LeafCount, "Google's list"));
-        foreach (var (tree, rule) in new[] { (first, "first hypernym"), (shortest, "shortest path") })
+        rows.Add(new("ImageNet-21k", "leaves", "21,843", ImageNetHierarchies.Classes(ImageNetLabelSet.ImageNet21k).Count, "Google's list"));
+        foreach (var parentRule in new[] { ParentRule.NltkFirstHypernym, ParentRule.PointerOrder, ParentRule.ShortestPath })
         {
+            var tree = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, parentRule);
+            var rule = HierarchySources.RuleKey(parentRule);
             rows.Add(new("ImageNet-21k", "level 9", "38", tree.Cut(GranularityLevel.StepsUp(9)).ClassCount, $"9 steps up, {rule}"));
-            var closest = tree.CutAll(CutKind.StepsUp).Concat(tree.CutAll(CutKind.Depth)).Concat(tree.CutAll(CutKind.Height)).OrderBy(m => Math.Abs(m.ClassCount - 38)).First();
+            var closest = tree.NearestCut(38);
             rows.Add(new("ImageNet-21k", "closest to 38", "38", closest.ClassCount, $"{closest.Level}, {rule}"));
         }
-        rows.Add(new("ImageNet-1k", "leaves (target)", "1,000", ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet1k, ParentRule.FirstHypernym).LeafCount, "ILSVRC-2012"));
+        rows.Add(new("ImageNet-1k", "leaves (target)", "1,000", ImageNetHierarchies.Classes(ImageNetLabelSet.ImageNet1k).Count, "ILSVRC-2012"));
         return rows;
     }
 }

@@ -11,6 +11,11 @@ public enum CutKind
     Height,
     /// <summary>n steps up from each class (the paper numbers its ImageNet-21k levels this way; 0 = the classes).</summary>
     StepsUp,
+    /// <summary>
+    /// Huh, Agrawal and Efros 2016's up_down, applied n times: every label moves to its parent, then labels whose new node
+    /// lies below another new node merge into the highest one (0 = the classes).
+    /// </summary>
+    UpDown,
 }
 
 /// <summary>One granularity level of a tree: a cut kind and its number (see <see cref="LabelTree.Cut"/>).</summary>
@@ -19,6 +24,7 @@ public readonly record struct GranularityLevel(CutKind Kind, int Value)
     public static GranularityLevel Depth(int depth) => new(CutKind.Depth, depth);
     public static GranularityLevel Height(int height) => new(CutKind.Height, height);
     public static GranularityLevel StepsUp(int steps) => new(CutKind.StepsUp, steps);
+    public static GranularityLevel UpDown(int rounds) => new(CutKind.UpDown, rounds);
 
     /// <summary>The finest level: every class its own label.</summary>
     public static GranularityLevel Leaves => StepsUp(0);
@@ -27,10 +33,11 @@ public readonly record struct GranularityLevel(CutKind Kind, int Value)
     {
         CutKind.Depth => $"depth {Value}",
         CutKind.Height => $"height {Value}",
+        CutKind.UpDown => $"up-down {Value}",
         _ => $"{Value} up",
     };
 
-    /// <summary>Parses "depth:3", "height:2", "up:9" (or "steps-up:9") and "leaves"; anything else is an error listing the forms.</summary>
+    /// <summary>Parses "depth:3", "height:2", "up:9" (or "steps-up:9"), "up-down:2" and "leaves"; anything else is an error listing the forms.</summary>
     public static GranularityLevel Parse(string text)
     {
         var trimmed = text.Trim().ToLowerInvariant();
@@ -41,15 +48,16 @@ public readonly record struct GranularityLevel(CutKind Kind, int Value)
             var kind = ParseKind(parts[0]);
             if (kind is not null) return new GranularityLevel(kind.Value, value);
         }
-        throw new ArgumentException($"level '{text}' not understood; expected depth:N, height:N, up:N or leaves (N ≥ 0)");
+        throw new ArgumentException($"level '{text}' not understood; expected depth:N, height:N, up:N, up-down:N or leaves (N ≥ 0)");
     }
 
-    /// <summary>"depth", "height", "up"/"steps-up"; null when unknown.</summary>
+    /// <summary>"depth", "height", "up"/"steps-up", "up-down"; null when unknown.</summary>
     public static CutKind? ParseKind(string text) => text.Trim().ToLowerInvariant() switch
     {
         "depth" => CutKind.Depth,
         "height" => CutKind.Height,
         "up" or "steps-up" or "stepsup" => CutKind.StepsUp,
+        "up-down" or "updown" or "up_down" => CutKind.UpDown,
         _ => null,
     };
 }

@@ -12,6 +12,7 @@ public static class HierarchyArtifacts
     public const string Inat2021Categories = "inat2021-categories.csv";
     public const string WordNetIsA = "wordnet30-isa.txt";
     public const string WordNetLemmas = "wordnet30-lemmas.tsv";
+    public const string WordNetNltk = "wordnet30-nltk.tsv";
     public const string ImageNet1kClasses = "imagenet1k-classes.tsv";
     public const string ImageNet21kClasses = "imagenet21k-google-classes.txt";
     public const string ImageNet21kPClasses = "imagenet21k-p-winter21-classes.txt";
@@ -21,7 +22,7 @@ public static class HierarchyArtifacts
     /// <summary>Every committed artifact.</summary>
     public static readonly IReadOnlyList<string> All = new[]
     {
-        Inat2021Categories, WordNetIsA, WordNetLemmas, ImageNet1kClasses, ImageNet21kClasses, ImageNet21kPClasses, ImageNet21kPFall11Classes, ImageNet21kPTree,
+        Inat2021Categories, WordNetIsA, WordNetLemmas, WordNetNltk, ImageNet1kClasses, ImageNet21kClasses, ImageNet21kPClasses, ImageNet21kPFall11Classes, ImageNet21kPTree,
     };
 
     /// <summary>The folder in the repository: data-manifests/hierarchies.</summary>

@@ -88,7 +88,7 @@ public static class ImageNetHierarchies
         var name = $"{Describe(set)} · {Describe(rule)}";
         if (rule != ParentRule.SemanticTree) return wordnet.BuildTree(Classes(set), rule, name, ArtifactOf(set));
         if (set != ImageNetLabelSet.ImageNet21kP)
-            throw new ArgumentException($"the ImageNet-21K-P semantic tree is published for the winter21 list ({Describe(ImageNetLabelSet.ImageNet21kP)}) only; use first-hypernym or shortest-path for {Describe(set)}");
+            throw new ArgumentException($"the ImageNet-21K-P semantic tree is published for the winter21 list ({Describe(ImageNetLabelSet.ImageNet21kP)}) only; use nltk-first-hypernym, pointer-order or shortest-path for {Describe(set)}");
         using var reader = HierarchyArtifacts.Open(HierarchyArtifacts.ImageNet21kPTree);
         return SemanticTree(Classes(set), EdgeList.Parse(reader, HierarchyArtifacts.ImageNet21kPTree), wordnet, name, ArtifactOf(set));
     }
@@ -96,7 +96,7 @@ public static class ImageNetHierarchies
     /// <summary>
     /// The published ImageNet-21K-P tree over <paramref name="classes"/>. A class missing from it (winter21 has one: the
     /// instance synset n09450163 'sun', dropped because its only hypernym is an instance pointer) is attached through its
-    /// WordNet first-hypernym chain to the nearest node of the tree, and the repair is recorded in the tree's notes.
+    /// WordNet pointer-order chain to the nearest node of the tree, and the repair is recorded in the tree's notes.
     /// </summary>
     public static LabelTree SemanticTree(IReadOnlyList<string> classes, IReadOnlyList<Edge> treeEdges, WordNetIsA wordnet, string name, string classSource)
     {
@@ -115,10 +115,10 @@ public static class ImageNetHierarchies
             }
             for (int k = chain.Count - 1; k > 0; k--)
             {
-                edges.Add(new Edge(chain[k], chain[k - 1], $"{wordnet.Source} (first hypernym, repair)", 0));
+                edges.Add(new Edge(chain[k], chain[k - 1], $"{wordnet.Source} (pointer order, repair)", 0));
                 nodes.Add(chain[k - 1]);
             }
-            notes.Add($"class {wordnet.TitleOf(wnid)} is not in the published semantic tree; attached by WordNet first hypernym: {string.Join(" → ", Enumerable.Reverse(chain).Select(wordnet.TitleOf))}");
+            notes.Add($"class {wordnet.TitleOf(wnid)} is not in the published semantic tree; attached by WordNet pointer order: {string.Join(" → ", Enumerable.Reverse(chain).Select(wordnet.TitleOf))}");
         }
         var titles = nodes.ToDictionary(w => w, wordnet.TitleOf, StringComparer.Ordinal);
         return LabelTree.FromEdges(edges, name, classes, classSource, titles, notes);
@@ -135,7 +135,8 @@ public static class ImageNetHierarchies
 
     public static string Describe(ParentRule rule) => rule switch
     {
-        ParentRule.FirstHypernym => "WordNet first hypernym",
+        ParentRule.NltkFirstHypernym => "WordNet NLTK first hypernym",
+        ParentRule.PointerOrder => "WordNet pointer order",
         ParentRule.ShortestPath => "WordNet shortest path",
         ParentRule.SemanticTree => "21K-P semantic tree",
         _ => rule.ToString(),

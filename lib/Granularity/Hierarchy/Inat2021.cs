@@ -198,7 +198,7 @@ public static class Inat2021
                     }
                 }
             }
-            catch (JsonException error)
+            catch (Exception error) when (error is JsonException or InvalidOperationException) // InvalidOperation: invalid UTF-8 in a string
             {
                 throw new InvalidDataException($"{source}: not valid JSON near byte {consumedBefore + reader.BytesConsumed}: {error.Message}", error);
             }

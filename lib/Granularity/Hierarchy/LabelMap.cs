@@ -159,7 +159,36 @@ public sealed class LabelMap
     }
 
     /// <summary>The same labelling under another level name (e.g. "family" for depth 5 of iNat2021).</summary>
-    public LabelMap Named(string level) => new(level, LeafToLabel, classNames, classTitles, ClassNodes);
+    public LabelMap Named(string level) => IsPerImage ? PerImage(level, ClassCount) : new(level, LeafToLabel, classNames, classTitles, ClassNodes);
+
+    /// <summary>A map from a leaf → label array whose classes are numbered, not named ("0", "1", …).</summary>
+    public static LabelMap Numbered(string level, int[] leafToLabel, int classCount) =>
+        new(level, leafToLabel, Enumerable.Range(0, classCount).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+
+    /// <summary>
+    /// A level whose labels are given per image (random labels, clusters, one label per image): it has classes but no leaf
+    /// → label map, so it cannot label unseen images.
+    /// </summary>
+    public static LabelMap PerImage(string level, int classCount)
+    {
+        if (classCount < 1) throw new ArgumentException($"level '{level}': a per-image level needs at least one class, got {classCount}", nameof(classCount));
+        return new LabelMap(level, classCount);
+    }
+
+    private LabelMap(string level, int classCount)
+    {
+        Level = level;
+        LeafToLabel = [];
+        classNames = Enumerable.Range(0, classCount).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        classTitles = classNames;
+        IsPerImage = true;
+    }
+
+    /// <summary>True for a level defined per image (<see cref="PerImage"/>): <see cref="LeafToLabel"/> is empty.</summary>
+    public bool IsPerImage { get; }
+
+    /// <summary>The leaf → label map, or null for a level defined per image.</summary>
+    public int[]? LabelOfLeaf => IsPerImage ? null : LeafToLabel;
 
     public override string ToString() => $"{Level}: {ClassCount:N0} classes over {LeafCount:N0} leaves";
 }

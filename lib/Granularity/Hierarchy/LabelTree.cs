@@ -59,7 +59,7 @@ public sealed class LabelTree
         MinLeafDepth = leafNodes.Length == 0 ? 0 : leafNodes.Min(l => depth[l]);
     }
 
-    /// <summary>What this tree is, e.g. "iNat2021 taxonomy" or "ImageNet-21k · WordNet first hypernym".</summary>
+    /// <summary>What this tree is, e.g. "iNat2021 taxonomy" or "ImageNet-21k · WordNet NLTK first hypernym".</summary>
     public string Name { get; }
 
     /// <summary>Facts worth a reader's attention about how the tree was built (repairs, homonyms kept apart).</summary>
@@ -157,17 +157,19 @@ public sealed class LabelTree
         CutKind.Depth => Enumerable.Range(0, MaxLeafDepth + 1).Select(GranularityLevel.Depth).ToList(),
         CutKind.Height => Enumerable.Range(0, RootHeight + 1).Select(GranularityLevel.Height).ToList(),
         CutKind.StepsUp => Enumerable.Range(0, MaxLeafDepth + 1).Select(GranularityLevel.StepsUp).ToList(),
+        CutKind.UpDown => Enumerable.Range(0, MaxLeafDepth + 1).Select(GranularityLevel.UpDown).ToList(),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown cut kind"),
     };
 
     /// <summary>
     /// The label every class gets at <paramref name="level"/>: Depth d — its ancestor at depth d (a class shallower than
     /// d keeps its own label); Height h — its highest ancestor of height ≤ h (a class of greater height keeps its own);
-    /// StepsUp n — its ancestor n steps up, stopping at the root.
+    /// StepsUp n — its ancestor n steps up, stopping at the root; UpDown n — <see cref="CutKind.UpDown"/> n times.
     /// </summary>
     public LabelMap Cut(GranularityLevel level)
     {
         CheckLevel(level);
+        if (level.Kind == CutKind.UpDown) return LabelMap.FromNodes(this, level.ToString(), UpDownNodes(level.Value));
         var labelNode = new int[LeafCount];
         for (int leaf = 0; leaf < labelNode.Length; leaf++)
         {
@@ -188,6 +190,39 @@ public sealed class LabelTree
             labelNode[leaf] = node;
         }
         return LabelMap.FromNodes(this, level.ToString(), labelNode);
+    }
+
+    /// <summary>
+    /// Huh et al.'s up_down: each round lifts every label to its parent (the root stays), then relabels each one with the
+    /// highest of the lifted nodes on its path to the root. Their pairwise loop ends in the same labels whatever the order.
+    /// </summary>
+    private int[] UpDownNodes(int rounds)
+    {
+        var labels = leafNodes.ToArray();
+        var lifted = new bool[NodeCount];
+        for (int round = 0; round < rounds; round++)
+        {
+            Array.Clear(lifted);
+            for (int k = 0; k < labels.Length; k++)
+            {
+                labels[k] = parent[labels[k]] >= 0 ? parent[labels[k]] : labels[k];
+                lifted[labels[k]] = true;
+            }
+            for (int k = 0; k < labels.Length; k++)
+                for (int node = parent[labels[k]]; node >= 0; node = parent[node])
+                    if (lifted[node]) labels[k] = node;
+        }
+        return labels;
+    }
+
+    /// <summary>
+    /// The cut whose class count is nearest <paramref name="classes"/> among every level of <paramref name="kinds"/>
+    /// (default: all four kinds); ties go to the kind listed first, then the finer level.
+    /// </summary>
+    public LabelMap NearestCut(int classes, params CutKind[] kinds)
+    {
+        if (kinds.Length == 0) kinds = Enum.GetValues<CutKind>();
+        return kinds.SelectMany(CutAll).MinBy(m => Math.Abs(m.ClassCount - classes))!;
     }
 
     /// <summary>Every cut of one kind, in the order of <see cref="Levels"/>.</summary>

@@ -6,8 +6,13 @@ namespace Granularity.Hierarchy;
 /// <summary>How one parent is chosen for each synset of the WordNet is-a graph (a DAG: 2% of synsets have several hypernyms).</summary>
 public enum ParentRule
 {
-    /// <summary>The first hypernym listed in data.noun (first '@', or the first '@i' for instances), as in Huh, Agrawal and Efros 2016.</summary>
-    FirstHypernym,
+    /// <summary>The first hypernym in data.noun's pointer order (first '@', or the first '@i' for instance synsets).</summary>
+    PointerOrder,
+    /// <summary>
+    /// NLTK 3's <c>hypernyms()[0]</c>: '@' hypernyms sorted by synset name ("canine.n.02" before "domestic_animal.n.01");
+    /// instance-only synsets (only '@i') are NLTK roots of their own. The rule of Huh, Agrawal and Efros 2016's label sets.
+    /// </summary>
+    NltkFirstHypernym,
     /// <summary>The hypernym on a shortest path to the root 'entity'; ties go to the one listed first.</summary>
     ShortestPath,
     /// <summary>The published semantic tree of ImageNet-21K-P (Ridnik et al. 2021), winter21 classes only.</summary>
@@ -25,15 +30,47 @@ public sealed class WordNetIsA
 
     private readonly Dictionary<string, string[]> hypernyms;
     private readonly Dictionary<string, string> lemmas;
-    private static readonly Lazy<WordNetIsA> committed = new(() => FromArtifacts(
-        HierarchyArtifacts.Open(HierarchyArtifacts.WordNetIsA), HierarchyArtifacts.WordNetIsA,
-        HierarchyArtifacts.Open(HierarchyArtifacts.WordNetLemmas), HierarchyArtifacts.WordNetLemmas));
+    private readonly Dictionary<string, NltkFacts>? nltk;
+    private static readonly Lazy<WordNetIsA> committed = new(() =>
+    {
+        using var edges = HierarchyArtifacts.Open(HierarchyArtifacts.WordNetIsA);
+        using var lemmaLines = HierarchyArtifacts.Open(HierarchyArtifacts.WordNetLemmas);
+        using var nltkLines = HierarchyArtifacts.Open(HierarchyArtifacts.WordNetNltk);
+        return FromArtifacts(edges, HierarchyArtifacts.WordNetIsA, lemmaLines, HierarchyArtifacts.WordNetLemmas, nltkLines, HierarchyArtifacts.WordNetNltk);
+    });
 
-    private WordNetIsA(Dictionary<string, string[]> hypernyms, Dictionary<string, string> lemmas, string source)
+    /// <summary>What NLTK needs beyond the edges: the synset's name ("dog.n.01") and how many of its hypernyms are '@i' pointers (listed last).</summary>
+    private readonly record struct NltkFacts(string Name, int InstanceHypernyms);
+
+    private WordNetIsA(Dictionary<string, string[]> hypernyms, Dictionary<string, string> lemmas, Dictionary<string, NltkFacts>? nltk, string source)
     {
         this.hypernyms = hypernyms;
         this.lemmas = lemmas;
+        this.nltk = nltk;
         Source = source;
+    }
+
+    /// <summary>Whether NLTK synset names and instance flags are known (needed by <see cref="ParentRule.NltkFirstHypernym"/>).</summary>
+    public bool HasNltkNames => nltk is not null;
+
+    /// <summary>NLTK 3's synset name, e.g. "dog.n.01": first lemma (lower case, underscores), pos, sense number of that lemma in index.noun.</summary>
+    public string NltkNameOf(string wnid) => Nltk(wnid).Name;
+
+    /// <summary>The '@' (class) hypernyms, without the '@i' instance hypernyms, in data.noun order.</summary>
+    public IReadOnlyList<string> ClassHypernymsOf(string wnid)
+    {
+        var all = HypernymsOf(wnid);
+        return all.Take(all.Count - Nltk(wnid).InstanceHypernyms).ToArray();
+    }
+
+    /// <summary>NLTK's <c>hypernyms()</c>: the '@' hypernyms sorted by synset name (ordinal, as Python compares strings).</summary>
+    public IReadOnlyList<string> NltkHypernymsOf(string wnid) =>
+        ClassHypernymsOf(wnid).OrderBy(NltkNameOf, StringComparer.Ordinal).ToArray();
+
+    private NltkFacts Nltk(string wnid)
+    {
+        if (nltk is null) throw new InvalidOperationException($"{Source}: NLTK synset names are not loaded (the committed {HierarchyArtifacts.WordNetNltk}, or index.noun beside data.noun, provides them)");
+        return nltk.TryGetValue(wnid, out var facts) ? facts : throw NotFound(wnid, null);
     }
 
     /// <summary>Where the graph came from (data.noun path or the committed artifact).</summary>
@@ -71,6 +108,8 @@ public sealed class WordNetIsA
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: WordNet data.noun not found (Debian/Ubuntu: apt-get install wordnet-base → /usr/share/wordnet/data.noun)", path);
         var hypernyms = new Dictionary<string, string[]>(90_000, StringComparer.Ordinal);
         var lemmas = new Dictionary<string, string>(90_000, StringComparer.Ordinal);
+        var instanceCounts = new Dictionary<string, int>(90_000, StringComparer.Ordinal);
+        var firstLemmas = new Dictionary<string, string>(90_000, StringComparer.Ordinal);
         int lineNumber = 0;
         foreach (var line in File.ReadLines(path, Encoding.Latin1))
         {
@@ -86,6 +125,7 @@ public sealed class WordNetIsA
             if (fields.Length <= at) throw new InvalidDataException($"{Where()}: {wordCount} words announced but the line ends early");
             var words = new List<string>(wordCount);
             for (int w = 0; w < wordCount; w++) words.Add(fields[4 + 2 * w].Replace('_', ' '));
+            if (wordCount == 0) throw new InvalidDataException($"{Where()}: a synset without words");
             if (!int.TryParse(fields[at], out var pointerCount)) throw new InvalidDataException($"{Where()}: pointer count '{fields[at]}' is not a number");
             at++;
             if (fields.Length < at + 4 * pointerCount) throw new InvalidDataException($"{Where()}: {pointerCount} pointers announced but the line ends early");
@@ -100,12 +140,44 @@ public sealed class WordNetIsA
             var wnid = "n" + fields[0];
             hypernyms[wnid] = classHypernyms.Concat(instanceHypernyms).ToArray();
             lemmas[wnid] = string.Join(", ", words);
+            instanceCounts[wnid] = instanceHypernyms.Count;
+            firstLemmas[wnid] = fields[4].ToLowerInvariant();
         }
-        var graph = new WordNetIsA(hypernyms, lemmas, path);
+        var indexPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", "index.noun");
+        var nltk = File.Exists(indexPath) ? NltkNames(indexPath, firstLemmas, instanceCounts) : null;
+        var graph = new WordNetIsA(hypernyms, lemmas, nltk, path);
         foreach (var (wnid, lemma) in new[] { ("n01440764", "tench"), ("n02084071", "dog") })
             if (!lemmas.TryGetValue(wnid, out var found) || !found.StartsWith(lemma, StringComparison.Ordinal))
                 throw new InvalidDataException($"{path}: synset {wnid} should be '{lemma}' in WordNet 3.0 but is '{found ?? "absent"}': this is not WordNet 3.0's data.noun");
         return graph;
+    }
+
+    /// <summary>
+    /// NLTK's synset names from index.noun: a synset is named after its first lemma and that lemma's sense number, the
+    /// position of the synset among the lemma's offsets in index.noun (NLTK's <c>_synset_from_pos_and_line</c>).
+    /// </summary>
+    private static Dictionary<string, NltkFacts> NltkNames(string indexPath, Dictionary<string, string> firstLemmas, Dictionary<string, int> instanceCounts)
+    {
+        var senses = new Dictionary<string, string[]>(150_000, StringComparer.Ordinal);
+        int lineNumber = 0;
+        foreach (var line in File.ReadLines(indexPath, Encoding.Latin1))
+        {
+            lineNumber++;
+            if (line.StartsWith("  ", StringComparison.Ordinal) || line.Length == 0) continue;
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            // lemma pos synset_cnt p_cnt [ptr_symbol…] sense_cnt tagsense_cnt synset_offset…
+            if (fields.Length < 6 || !int.TryParse(fields[2], out var synsetCount) || !int.TryParse(fields[3], out var pointerKinds) || fields.Length != 6 + pointerKinds + synsetCount)
+                throw new InvalidDataException($"{indexPath}:{lineNumber}: not an index.noun line (expected 'lemma n synset_cnt p_cnt ptr… sense_cnt tagsense_cnt offset…')");
+            senses[fields[0]] = fields[^synsetCount..];
+        }
+        var result = new Dictionary<string, NltkFacts>(firstLemmas.Count, StringComparer.Ordinal);
+        foreach (var (wnid, lemma) in firstLemmas)
+        {
+            var sense = senses.TryGetValue(lemma, out var offsets) ? Array.IndexOf(offsets, wnid[1..]) : -1;
+            if (sense < 0) throw new InvalidDataException($"{indexPath}: lemma '{lemma}' of synset {wnid} has no entry listing that synset");
+            result[wnid] = new NltkFacts($"{lemma}.n.{sense + 1:00}", instanceCounts[wnid]);
+        }
+        return result;
     }
 
     private static int ParseHex(string text, Func<string> where) =>
@@ -132,7 +204,8 @@ public sealed class WordNetIsA
             keep[wnid] = parents;
             foreach (var parent in parents) stack.Push(parent);
         }
-        return new WordNetIsA(keep, keep.Keys.ToDictionary(k => k, k => lemmas[k], StringComparer.Ordinal), Source);
+        return new WordNetIsA(keep, keep.Keys.ToDictionary(k => k, k => lemmas[k], StringComparer.Ordinal),
+            nltk?.Where(n => keep.ContainsKey(n.Key)).ToDictionary(n => n.Key, n => n.Value, StringComparer.Ordinal), Source);
     }
 
     /// <summary>The is-a edges as 'hypernym hyponym' lines, sorted by hyponym, each hyponym's hypernyms in rule order.</summary>
@@ -148,8 +221,17 @@ public sealed class WordNetIsA
         return builder.ToString();
     }
 
-    /// <summary>Reads the committed artifact pair (is-a edges, lemmas).</summary>
-    public static WordNetIsA FromArtifacts(TextReader edges, string edgesSource, TextReader lemmaLines, string lemmasSource)
+    /// <summary>The NLTK facts as 'wnid TAB nltk-name TAB instance-hypernym count' lines sorted by wnid.</summary>
+    public string FormatNltk(IEnumerable<string> headerComments)
+    {
+        var builder = new StringBuilder();
+        foreach (var comment in headerComments) builder.Append("# ").Append(comment).Append('\n');
+        foreach (var wnid in lemmas.Keys.Order(StringComparer.Ordinal)) builder.Append(wnid).Append('\t').Append(Nltk(wnid).Name).Append('\t').Append(Nltk(wnid).InstanceHypernyms).Append('\n');
+        return builder.ToString();
+    }
+
+    /// <summary>Reads the committed artifacts (is-a edges, lemmas and, optionally, NLTK names with instance-hypernym counts).</summary>
+    public static WordNetIsA FromArtifacts(TextReader edges, string edgesSource, TextReader lemmaLines, string lemmasSource, TextReader? nltkLines = null, string nltkSource = "nltk")
     {
         var parents = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var edge in EdgeList.Parse(edges, edgesSource))
@@ -180,16 +262,40 @@ public sealed class WordNetIsA
         }
         foreach (var (wnid, list) in hypernyms)
             if (list.Length == 0 && wnid != Entity) throw new InvalidDataException($"{edgesSource}: synset {wnid} has no hypernym but is not the root {Entity} (entity)");
-        return new WordNetIsA(hypernyms, lemmas, edgesSource);
+        return new WordNetIsA(hypernyms, lemmas, nltkLines is null ? null : ReadNltk(nltkLines, nltkSource, hypernyms), edgesSource);
+    }
+
+    private static Dictionary<string, NltkFacts> ReadNltk(TextReader reader, string source, Dictionary<string, string[]> hypernyms)
+    {
+        var result = new Dictionary<string, NltkFacts>(hypernyms.Count, StringComparer.Ordinal);
+        int lineNumber = 0;
+        string? line;
+        while ((line = reader.ReadLine()) is not null)
+        {
+            lineNumber++;
+            if (line.Length == 0 || line[0] == '#') continue;
+            var fields = line.Split('\t');
+            if (fields.Length != 3 || !IsWnid(fields[0]) || fields[1].Split('.') is not { Length: >= 3 } parts || parts[^2] != "n"
+                || !int.TryParse(fields[2], System.Globalization.NumberStyles.None, null, out var instances))
+                throw new InvalidDataException($"{source}:{lineNumber}: expected 'wnid<TAB>nltk-name (lemma.n.NN)<TAB>instance-hypernym count'");
+            if (!hypernyms.TryGetValue(fields[0], out var parents)) throw new InvalidDataException($"{source}:{lineNumber}: synset {fields[0]} is not in the is-a edges");
+            if (instances > parents.Length) throw new InvalidDataException($"{source}:{lineNumber}: {instances} instance hypernyms but {fields[0]} has {parents.Length} hypernyms");
+            if (!result.TryAdd(fields[0], new NltkFacts(fields[1], instances))) throw new InvalidDataException($"{source}:{lineNumber}: wnid {fields[0]} listed twice");
+        }
+        var missing = hypernyms.Keys.FirstOrDefault(w => !result.ContainsKey(w));
+        if (missing is not null) throw new InvalidDataException($"{source}: synset {missing} has no line (every synset of the is-a edges needs one)");
+        return result;
     }
 
     /// <summary>
-    /// Builds the label tree of <paramref name="classes"/> under <paramref name="rule"/> (FirstHypernym or ShortestPath):
-    /// each class and each chosen ancestor gets one parent; nodes off the chosen paths are left out.
+    /// Builds the label tree of <paramref name="classes"/> under <paramref name="rule"/> (a WordNet rule, not SemanticTree):
+    /// each class and each chosen ancestor gets one parent; nodes off the chosen paths are left out. Under
+    /// NltkFirstHypernym an instance-only synset is an NLTK root; a label tree has one root, so it hangs directly under
+    /// entity and the tree's notes say so (its depth is then 1 where NLTK's is 0).
     /// </summary>
     public LabelTree BuildTree(IReadOnlyList<string> classes, ParentRule rule, string name, string classSource)
     {
-        if (rule == ParentRule.SemanticTree) throw new ArgumentException("the semantic tree is a published edge list: use ImageNetHierarchies.Build(…, ParentRule.SemanticTree)", nameof(rule));
+        if (rule is not (ParentRule.PointerOrder or ParentRule.NltkFirstHypernym or ParentRule.ShortestPath)) throw new ArgumentException("the semantic tree is a published edge list: use ImageNetHierarchies.Build(…, ParentRule.SemanticTree)", nameof(rule));
         var shortest = new Dictionary<string, int>(StringComparer.Ordinal);
         int DistanceToRoot(string wnid)
         {
@@ -199,11 +305,20 @@ public sealed class WordNetIsA
             shortest[wnid] = best;
             return best;
         }
+        var notes = new List<string>();
+        if (rule == ParentRule.NltkFirstHypernym) Nltk(Entity);
         string ChosenParent(string wnid)
         {
             var parents = hypernyms[wnid];
             if (parents.Length == 0) throw new InvalidDataException($"{Source}: synset {wnid} ({TitleOf(wnid)}) has no hypernym but is not the root {Entity}");
-            if (rule == ParentRule.FirstHypernym || parents.Length == 1) return parents[0];
+            if (rule == ParentRule.NltkFirstHypernym)
+            {
+                var nltkParents = NltkHypernymsOf(wnid);
+                if (nltkParents.Count > 0) return nltkParents[0];
+                notes.Add($"{TitleOf(wnid)} ({NltkNameOf(wnid)}) has only instance hypernyms ('@i'): an NLTK root of its own, placed directly under entity");
+                return Entity;
+            }
+            if (rule == ParentRule.PointerOrder || parents.Length == 1) return parents[0];
             var best = parents[0];
             foreach (var p in parents) if (DistanceToRoot(p) < DistanceToRoot(best)) best = p;
             return best;
@@ -224,7 +339,7 @@ public sealed class WordNetIsA
             for (int c = chain.Count - 1; c >= 0; c--) edges.Add(new Edge(chain[c].Parent, chain[c].Child, Source, 0));
         }
         var titles = classes.Concat(edges.Select(e => e.Parent)).Distinct().ToDictionary(w => w, TitleOf, StringComparer.Ordinal);
-        return LabelTree.FromEdges(edges, name, classes, classSource, titles);
+        return LabelTree.FromEdges(edges, name, classes, classSource, titles, notes);
     }
 
     /// <summary>Hex SHA-256 of a file (recorded in the artifact headers).</summary>

@@ -171,15 +171,15 @@ public static class FigureCatalog
 
     private static GenericChart ImageNetLevels(FigureContext context) => HierarchyCharts.ClassesPerLevel("ImageNet: classes n steps up from each class", new[]
     {
-        ("ImageNet-21k · first hypernym", ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.FirstHypernym).Summaries(CutKind.StepsUp)),
+        ("ImageNet-21k · NLTK first hypernym", ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.NltkFirstHypernym).Summaries(CutKind.StepsUp)),
         ("ImageNet-21k · shortest path", ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.ShortestPath).Summaries(CutKind.StepsUp)),
-        ("ImageNet-1k · first hypernym", ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet1k, ParentRule.FirstHypernym).Summaries(CutKind.StepsUp)),
+        ("ImageNet-1k · NLTK first hypernym", ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet1k, ParentRule.NltkFirstHypernym).Summaries(CutKind.StepsUp)),
     });
 
     private static GenericChart ImageNet1kSunburst(FigureContext context)
     {
-        var tree = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet1k, ParentRule.FirstHypernym);
-        return HierarchyCharts.Sunburst(tree, tree.MaxLeafDepth, "WordNet (first hypernym) over ImageNet-1k (sector size: classes)", visibleDepth: 5);
+        var tree = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet1k, ParentRule.NltkFirstHypernym);
+        return HierarchyCharts.Sunburst(tree, tree.MaxLeafDepth, "WordNet (NLTK first hypernym) over ImageNet-1k (sector size: classes)", visibleDepth: 5);
     }
 
     private static FineToCoarseResults FineToCoarseResult(FigureContext context) =>

@@ -56,7 +56,9 @@ public sealed class MetricsTable
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
         using var reader = new StreamReader(path);
         var header = reader.ReadLine() ?? throw new InvalidDataException($"{path}: line 1: expected a header of column names, found an empty file");
-        var table = new MetricsTable(header.Split(','));
+        MetricsTable table;
+        try { table = new MetricsTable(header.Split(',')); }
+        catch (ArgumentException error) { throw new InvalidDataException($"{path}: line 1: {error.Message}", error); }
         int lineNumber = 1;
         for (var line = reader.ReadLine(); line is not null; line = reader.ReadLine())
         {

@@ -35,8 +35,29 @@ public sealed class RunFolder
     public T ReadConfig<T>() => JsonFiles.Read<T>(ConfigPath);
     public void WriteMetrics(MetricsTable metrics) => metrics.Save(MetricsPath);
     public MetricsTable ReadMetrics() => MetricsTable.Load(MetricsPath);
-    public void WriteSummary<T>(T summary) => JsonFiles.Write(SummaryPath, summary);
-    public T ReadSummary<T>() => JsonFiles.Read<T>(SummaryPath);
+    /// <summary>SHA-256 of summary.json, written just before it, so a damaged summary is recognised and never served.</summary>
+    public const string SummaryHashFile = "summary.json.sha256";
+
+    public void WriteSummary<T>(T summary)
+    {
+        var text = JsonFiles.Serialize(summary) + "\n";
+        AtomicFile.WriteAllText(File(SummaryHashFile), Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text))) + "\n");
+        AtomicFile.WriteAllText(SummaryPath, text);
+    }
+
+    /// <summary>Reads summary.json after checking it against its SHA-256 (when the folder has one); a mismatch is an InvalidDataException.</summary>
+    public T ReadSummary<T>()
+    {
+        var hashPath = File(SummaryHashFile);
+        if (System.IO.File.Exists(hashPath) && System.IO.File.Exists(SummaryPath))
+        {
+            var expected = System.IO.File.ReadAllText(hashPath).Trim();
+            var actual = Convert.ToHexStringLower(SHA256.HashData(System.IO.File.ReadAllBytes(SummaryPath)));
+            if (!string.Equals(expected, actual, StringComparison.Ordinal))
+                throw new InvalidDataException($"{SummaryPath}: damaged (its SHA-256 {actual[..12]}… differs from the {expected[..Math.Min(12, expected.Length)]}… recorded in {SummaryHashFile}); not served — rerun or `granularity runs prune`");
+        }
+        return JsonFiles.Read<T>(SummaryPath);
+    }
 
     /// <summary>The manifest that says which experiment, config key, result version and format wrote the folder.</summary>
     public RunManifest ReadManifest() => JsonFiles.Read<RunManifest>(File(ManifestFile));

@@ -1,3 +1,4 @@
+using Granularity.Hierarchy;
 using Granularity.Core;
 using System.Security.Cryptography;
 using System.Text;
@@ -7,6 +8,12 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Granularity.Training;
+
+/// <summary>The labels of a checkpoint's head as saved: the level, its class count and, for a tree level, each leaf's label.</summary>
+public sealed record CheckpointLabels(string Level, int ClassCount, int[]? LabelOfLeaf)
+{
+    public static implicit operator CheckpointLabels(LabelMap labels) => new(labels.Level, labels.ClassCount, labels.LabelOfLeaf);
+}
 
 /// <summary>What a checkpoint says about itself: format, library, the config that made it, its network and labels, and progress.</summary>
 public sealed record CheckpointHeader(
@@ -18,7 +25,7 @@ public sealed record CheckpointHeader(
     bool FeaturesOnly,          // true: a head over precomputed features (a linear probe in progress), no body
     int FeatureCount,
     int ClassCount,
-    LabelMap Labels,
+    CheckpointLabels Labels,
     string Stage,
     int EpochsCompleted,
     int Epochs,

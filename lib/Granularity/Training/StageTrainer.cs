@@ -1,3 +1,4 @@
+using Granularity.Hierarchy;
 using Granularity.Core;
 using System.Diagnostics;
 using Granularity.Data;
@@ -29,6 +30,9 @@ public sealed class TrainingOptions
     /// <summary>Checked between steps; a cancelled run keeps its last checkpoint and resumes from it next time.</summary>
     public CancellationToken Cancellation { get; init; }
 
+    /// <summary>Receives warnings (a corrupt checkpoint set aside, a fallback to the previous one); default: standard error.</summary>
+    public Action<string> Warn { get; init; } = message => Console.Error.WriteLine($"warning: {message}");
+
     /// <summary>The datasets runs may open by name; null = <see cref="DatasetRegistry.Synthetic"/>.</summary>
     public DatasetRegistry? Datasets { get; init; }
 
@@ -47,7 +51,7 @@ public sealed class TrainingOptions
     public TrainingOptions WithDatasetsIfUnset(DatasetRegistry datasets) => Datasets is not null ? this : new()
     {
         Progress = Progress, RunsRoot = RunsRoot, TensorBoard = TensorBoard, StopAfterEpochs = StopAfterEpochs,
-        EvaluateEachEpoch = EvaluateEachEpoch, Cancellation = Cancellation, Datasets = datasets,
+        EvaluateEachEpoch = EvaluateEachEpoch, Cancellation = Cancellation, Datasets = datasets, Warn = Warn,
     };
 }
 
@@ -97,9 +101,8 @@ internal sealed class StageTrainer
         using var optimizer = CreateOptimizer(Model.parameters(), Stage);
         var metrics = new MetricsTable(Columns);
         var startEpoch = 0;
-        if (File.Exists(CheckpointPath))
+        if (ReadLastGoodCheckpoint() is { } saved)
         {
-            var saved = Checkpoint.Read(CheckpointPath);
             if (saved.Header.ConfigJson != ConfigJson || saved.Header.Stage != StageName)
                 throw new InvalidDataException($"{CheckpointPath}: written for another configuration or stage ('{saved.Header.Stage}'); move it away to start this run afresh");
             if (!saved.Header.MetricsColumns.SequenceEqual(Columns))
@@ -127,6 +130,9 @@ internal sealed class StageTrainer
             metrics.Add([epoch + 1, lr, loss, error, seconds, Train.Count / Math.Max(seconds, 1e-9),
                 .. evaluations.SelectMany(e => new[] { e.Top1Error, e.Top5Error })]);
             writer?.Epoch(StageName, epoch + 1, loss, error, lr, evaluations.Where(e => !double.IsNaN(e.Top1Error)));
+            // The previous epoch's checkpoint stays beside the new one until the stage ends: a resume falls back to it
+            // when the newest turns out truncated or damaged.
+            if (File.Exists(CheckpointPath)) File.Move(CheckpointPath, PreviousCheckpointPath(CheckpointPath), overwrite: true);
             Checkpoint.Write(CheckpointPath, Header(epoch + 1, metrics), Model, optimizer);
             Folder.WriteMetrics(metrics);
             Options.Progress?.Invoke(new TrainingProgress(StageName, Labels.Level, epoch, Stage.Epochs, Train.Count, Train.Count, loss, lr,
@@ -136,7 +142,32 @@ internal sealed class StageTrainer
                 throw new TrainingInterruptedException($"{StageName}: stopped after epoch {epoch + 1}/{Stage.Epochs}; the checkpoint {CheckpointPath} resumes it");
         }
         if (startEpoch == Stage.Epochs) Folder.WriteMetrics(metrics);
+        if (File.Exists(PreviousCheckpointPath(CheckpointPath))) File.Delete(PreviousCheckpointPath(CheckpointPath));
         return metrics;
+    }
+
+    /// <summary>Where the checkpoint of the epoch before the newest is kept while a stage runs.</summary>
+    public static string PreviousCheckpointPath(string checkpointPath) => checkpointPath + ".previous";
+
+    /// <summary>
+    /// The newest checkpoint that passes <see cref="Checkpoint.Read"/> (signature, format version, length, SHA-256): the
+    /// stage's own, else the previous epoch's. A damaged one is never loaded: it is renamed to <c>*.corrupt</c> and reported.
+    /// </summary>
+    private Checkpoint.Contents? ReadLastGoodCheckpoint()
+    {
+        foreach (var path in new[] { CheckpointPath, PreviousCheckpointPath(CheckpointPath) })
+        {
+            if (!File.Exists(path)) continue;
+            try { return Checkpoint.Read(path); }
+            catch (InvalidDataException error)
+            {
+                var aside = path + ".corrupt";
+                File.Move(path, aside, overwrite: true);
+                var fallback = path == CheckpointPath && File.Exists(PreviousCheckpointPath(CheckpointPath));
+                Options.Warn($"{error.Message}; not loaded, kept as {aside}; {(fallback ? "resuming from the previous epoch's checkpoint" : "no good checkpoint left, the stage restarts")}");
+            }
+        }
+        return null;
     }
 
     public CheckpointHeader Header(int epochsCompleted, MetricsTable metrics) => new(

@@ -50,7 +50,7 @@ public static class Sweeps
         return path;
     }
 
-    public static SweepConfig Read(string path) => JsonFiles.Read<SweepConfig>(path).Validated();
+    public static SweepConfig Read(string path) => ConfigFile.Read<SweepConfig>(path);
 
     /// <summary>Runs task <paramref name="index"/> (one experiment) of a sweep.</summary>
     public static ExperimentResult RunTask(SweepConfig sweep, int index, TrainingOptions? options = null)

@@ -1,4 +1,5 @@
 using Granularity.Data;
+using Granularity.Hierarchy;
 
 namespace Granularity.Training;
 
@@ -92,7 +93,7 @@ public sealed class SyntheticHierarchyData : ITrainingData
     public LabelMap Labels(string level)
     {
         var (_, classes, ofLeaf) = Level(level);
-        return new LabelMap(level, classes, ofLeaf);
+        return ofLeaf is null ? LabelMap.PerImage(level, classes) : LabelMap.Numbered(level, ofLeaf, classes);
     }
 
     public IBatchSource Training(string level, int batchSize, int seed)

@@ -1,25 +1,7 @@
 using Granularity.Data;
+using Granularity.Hierarchy;
 
 namespace Granularity.Training;
-
-/// <summary>
-/// The labels of one granularity level: its name, class count and, where the level is a cut of the label tree, the
-/// label of every leaf (null for labels defined per image, such as one label per image).
-/// </summary>
-public sealed record LabelMap(string Level, int ClassCount, int[]? LabelOfLeaf = null)
-{
-    public LabelMap Validated()
-    {
-        if (string.IsNullOrWhiteSpace(Level)) throw new ArgumentException("LabelMap.Level must be a level name");
-        if (ClassCount < 1) throw new ArgumentException($"LabelMap '{Level}': ClassCount must be ≥ 1, got {ClassCount}");
-        if (LabelOfLeaf is not null)
-        {
-            var bad = Array.FindIndex(LabelOfLeaf, l => l < 0 || l >= ClassCount);
-            if (bad >= 0) throw new ArgumentException($"LabelMap '{Level}': leaf {bad} maps to {LabelOfLeaf[bad]}, outside [0, {ClassCount})");
-        }
-        return this;
-    }
-}
 
 /// <summary>A labelled image collection with a label hierarchy: training and evaluation batches at any of its levels.</summary>
 public interface ITrainingData : IDisposable
@@ -79,6 +61,6 @@ public static class TrainingDatasets
     {
         if (!data.Levels.Contains(level))
             throw new ArgumentException($"{field} '{level}' is not a level of this dataset's hierarchy (levels: {string.Join(", ", data.Levels)})");
-        return data.Labels(level).Validated();
+        return data.Labels(level);
     }
 }

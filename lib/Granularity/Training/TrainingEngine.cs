@@ -1,3 +1,4 @@
+using Granularity.Hierarchy;
 using Granularity.Core;
 using System.Diagnostics;
 using Granularity.Data;

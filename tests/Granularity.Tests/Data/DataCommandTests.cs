@@ -1,7 +1,7 @@
 using Granularity.Core;
 using Granularity.Data;
 using Xunit;
-using static Granularity.Tests.Foundation.CliRunner;
+using static Granularity.Tests.Cli.CliRunner;
 
 namespace Granularity.Tests.Data;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using static Granularity.Tests.Foundation.CliRunner;
+using static Granularity.Tests.Cli.CliRunner;
 using Xunit;
 
 namespace Granularity.Tests.Hierarchy;

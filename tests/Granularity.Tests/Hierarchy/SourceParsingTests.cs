@@ -108,12 +108,12 @@ public class SourceParsingTests
     {
         var wordnet = ToyWordNet();
         Assert.Equal(new[] { "n00000003", "n00000002" }, wordnet.HypernymsOf("n00000004"));
-        var first = wordnet.BuildTree(new[] { "n00000004" }, ParentRule.FirstHypernym, "first", "toy");
+        var first = wordnet.BuildTree(new[] { "n00000004" }, ParentRule.PointerOrder, "first", "toy");
         var shortest = wordnet.BuildTree(new[] { "n00000004" }, ParentRule.ShortestPath, "shortest", "toy");
         Assert.Equal(new[] { "n00001740", "n00000001", "n00000003", "n00000004" }, first.PathFromRoot(first.LeafNode(0)).Select(first.Id));
         Assert.Equal(new[] { "n00001740", "n00000002", "n00000004" }, shortest.PathFromRoot(shortest.LeafNode(0)).Select(shortest.Id));
         Assert.Equal("n00000004 d", first.Title(first.LeafNode(0)));
-        var error = Assert.Throws<InvalidDataException>(() => wordnet.BuildTree(new[] { "n00000004", "n01440764" }, ParentRule.FirstHypernym, "t", "my-classes.txt"));
+        var error = Assert.Throws<InvalidDataException>(() => wordnet.BuildTree(new[] { "n00000004", "n01440764" }, ParentRule.PointerOrder, "t", "my-classes.txt"));
         Assert.Contains("my-classes.txt entry 2: wnid 'n01440764' not found", error.Message);
     }
 

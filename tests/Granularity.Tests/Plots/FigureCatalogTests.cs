@@ -78,11 +78,11 @@ public sealed class FigureCatalogTests(HardSamplesFixture fixture)
     public void CommandExportsAndExitsThreeWhenRunsAreMissing()
     {
         var output = Output();
-        Assert.Equal(0, Foundation.CliRunner.Run("figures", "export", "--only", "theory-model", "--out", output, "--runs", fixture.Root).Code);
+        Assert.Equal(0, Cli.CliRunner.Run("figures", "export", "--only", "theory-model", "--out", output, "--runs", fixture.Root).Code);
         Assert.True(File.Exists(Path.Combine(output, "theory-model.html")));
-        Assert.Equal(3, Foundation.CliRunner.Run("figures", "export", "--only", "theory-model,ImageNet", "--out", output, "--runs", fixture.Root).Code);
+        Assert.Equal(3, Cli.CliRunner.Run("figures", "export", "--only", "theory-model,ImageNet", "--out", output, "--runs", fixture.Root).Code);
         Assert.Contains("ImageNet", File.ReadAllText(Path.Combine(output, "figures.md")));
-        Assert.Equal(2, Foundation.CliRunner.Run("figures", "export", "--only", "no-such-figure", "--out", output).Code);
-        Assert.Equal(0, Foundation.CliRunner.Run("figures", "list").Code);
+        Assert.Equal(2, Cli.CliRunner.Run("figures", "export", "--only", "no-such-figure", "--out", output).Code);
+        Assert.Equal(0, Cli.CliRunner.Run("figures", "list").Code);
     }
 }

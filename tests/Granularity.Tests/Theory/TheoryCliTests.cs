@@ -1,5 +1,5 @@
 using Xunit;
-using static Granularity.Tests.Foundation.CliRunner;
+using static Granularity.Tests.Cli.CliRunner;
 using static Granularity.Tests.Theory.TheoryTestSupport;
 
 namespace Granularity.Tests.Theory;

@@ -66,7 +66,7 @@ public sealed class TrainingBadInputTests
         Assert.Contains("16 outputs for level 'leaf'", error.Message);
         Assert.Contains("'mid' with 8 classes", error.Message);
         var shuffled = Checkpoint.Read(checkpoint);
-        var map = new LabelMap("leaf", 16, Enumerable.Range(0, 16).Reverse().ToArray());
+        var map = Granularity.Hierarchy.LabelMap.Numbered("leaf", Enumerable.Range(0, 16).Reverse().ToArray(), 16);
         Assert.Contains("maps leaves to classes differently", Assert.Throws<InvalidDataException>(() => shuffled.RequireLabels(map)).Message);
         // The matching level evaluates.
         Assert.Equal(2, TrainingEngine.Evaluate(checkpoint, config.Dataset, "leaf", config.Seed).Count);

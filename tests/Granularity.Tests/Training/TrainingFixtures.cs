@@ -1,3 +1,4 @@
+using Granularity.Hierarchy;
 using Granularity.Data;
 using Granularity.Training;
 using Xunit;

@@ -38,7 +38,7 @@ public sealed class TrainingSweepTests(ITestOutputHelper output)
         var root = TrainingFixtures.TemporaryRoot();
         var configFile = Path.Combine(root, "tiny.json");
         JsonFiles.Write(configFile, TrainingFixtures.Tiny());
-        var (code, printed, errors) = Foundation.CliRunner.Run("sweep", "--config", configFile, "--levels", "coarse,leaf", "--name", "slurm-test", "--slurm", "--wait",
+        var (code, printed, errors) = Cli.CliRunner.Run("sweep", "--config", configFile, "--levels", "coarse,leaf", "--name", "slurm-test", "--slurm", "--wait",
             "--mem", "400", "--timeout-min", "5", "--runs", root);
         output.WriteLine(printed + errors);
         Assert.Equal(0, code);

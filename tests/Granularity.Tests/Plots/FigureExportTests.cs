@@ -1,7 +1,7 @@
 using Granularity.Plots;
 using Xunit;
 
-namespace Granularity.Tests.Foundation;
+namespace Granularity.Tests.Plots;
 
 public sealed class FigureExportTests : IDisposable
 {

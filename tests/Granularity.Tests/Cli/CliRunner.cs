@@ -1,6 +1,6 @@
 using Granularity.Cli;
 
-namespace Granularity.Tests.Foundation;
+namespace Granularity.Tests.Cli;
 
 /// <summary>Runs `granularity ARGS…` in process, through the same entry point as the executable, capturing both streams.</summary>
 public static class CliRunner

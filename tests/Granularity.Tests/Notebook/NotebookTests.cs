@@ -7,7 +7,7 @@ using Granularity.Runs;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace Granularity.Tests.Foundation;
+namespace Granularity.Tests.Notebook;
 
 /// <summary>Every committed notebook, executed headless in Quick mode exactly as `eng/granularity notebooks run` does.</summary>
 public class NotebookTests(ITestOutputHelper output, NotebookEnvironment environment) : IClassFixture<NotebookEnvironment>

@@ -1,7 +1,7 @@
 using Granularity.Core;
 using Xunit;
 
-namespace Granularity.Tests.Foundation;
+namespace Granularity.Tests.Core;
 
 public sealed class StatisticsTests
 {

@@ -3,7 +3,7 @@ using Granularity.Native;
 using Granularity.Notebook;
 using Xunit;
 
-namespace Granularity.Tests.Foundation;
+namespace Granularity.Tests.Core;
 
 public class NativePatchTests
 {

@@ -3,7 +3,7 @@ using Granularity.Core;
 using NetArchTest.Rules;
 using Xunit;
 
-namespace Granularity.Tests.Foundation;
+namespace Granularity.Tests.Core;
 
 /// <summary>The library's arrows (Core/ResultVersion.cs, <see cref="Layers"/>) hold in the compiled code.</summary>
 public sealed class ArchitectureTests

@@ -3,7 +3,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using Granularity.Core;
 
-namespace Granularity.Tests.Foundation;
+namespace Granularity.Tests.Notebook;
 
 /// <summary>
 /// What the notebook tests run against: a private artifacts folder (runs, figures, stand-ins, executed copies), deleted

@@ -2,7 +2,7 @@ using Granularity.Core;
 using Granularity.Runs;
 using Xunit;
 
-namespace Granularity.Tests.Foundation;
+namespace Granularity.Tests.Runs;
 
 public sealed class RunStoreTests : IDisposable
 {
@@ -98,13 +98,13 @@ public sealed class RunStoreTests : IDisposable
         var stale = store.GetOrRun("toy", new ToyConfig(2, 0.1), "Core", Run);
         JsonFiles.Write(stale.Folder.File(RunFolder.ManifestFile), stale.Folder.ReadManifest() with { ResultVersion = "older-code" });
 
-        var (code, output, _) = CliRunner.Run("runs", "list", "--runs", root.Path);
+        var (code, output, _) = Cli.CliRunner.Run("runs", "list", "--runs", root.Path);
         Assert.Equal(0, code);
         Assert.Matches(@"stale\s+toy", output);
         Assert.Matches(@"fresh\s+toy", output);
         Assert.Contains("older-code", output);
 
-        (code, output, _) = CliRunner.Run("runs", "prune", "--runs", root.Path);
+        (code, output, _) = Cli.CliRunner.Run("runs", "prune", "--runs", root.Path);
         Assert.Equal(0, code);
         Assert.Contains("1 run folder(s) deleted", output);
         Assert.False(Directory.Exists(stale.Folder.Path));

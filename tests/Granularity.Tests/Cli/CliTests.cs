@@ -3,9 +3,9 @@ using System.Text.RegularExpressions;
 using Granularity.Cli;
 using Granularity.Core;
 using Xunit;
-using static Granularity.Tests.Foundation.CliRunner;
+using static Granularity.Tests.Cli.CliRunner;
 
-namespace Granularity.Tests.Foundation;
+namespace Granularity.Tests.Cli;
 
 public class CliTests
 {
