@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the tests and figure export use: Chromium (PNG/SVG figures).
-# --bench adds the benchmark peers (docs/benchmarks.md): Debian's PyTorch and torchvision, and OpenBLAS, without which
-# Debian's torch falls back to the reference BLAS and runs 10–20x slower. Idempotent; needs root or sudo.
+# Debian packages the tests and figure export use: Chromium (PNG/SVG/PDF figures), Python's nbclient and nbformat
+# (notebooks executed through Jupyter's own machinery, nbformat validation) and OpenBLAS (the theory step's matrix
+# products, Granularity.Theory.Sgemm; without it they fall back to libtorch's, about half as fast on AMD CPUs).
+# --bench adds the benchmark peers (docs/benchmarks.md): Debian's PyTorch and torchvision, which also need OpenBLAS,
+# without which Debian's torch falls back to the reference BLAS and runs 10–20x slower. Idempotent; needs root or sudo.
 set -euo pipefail
-packages=(chromium)
-if [ "${1:-}" = "--bench" ]; then packages+=(libopenblas0-pthread python3-torch python3-torchvision); fi
+packages=(chromium python3-nbclient python3-nbformat libopenblas0-pthread)
+if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch python3-torchvision); fi
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: build, then every unit, end-to-end and notebook test (each notebook executed headless in Quick mode).
+# The test command: build, then every unit, end-to-end and notebook test (each notebook executed through Jupyter in
+# Quick mode, one client per notebook).
 # Extra arguments go to `dotnet test`, e.g. `--filter Category!=Notebooks` (skip the slow notebook executions; Slurm
 # tests are `Category=Slurm`) or `--filter FullyQualifiedName~Theory`.
 # The tests get a private temporary folder; afterwards anything left there or new in the repository is listed and fails the run.

@@ -14,8 +14,11 @@ public sealed record TheoryBenchmarkResult(
     long LiveTensorsBefore,
     long LiveTensorsAfter,                // after LiveTensorSteps further steps; equal to Before when nothing leaks
     int LiveTensorSteps,
-    long PeakWorkingSetBytes)             // process peak resident set after this configuration (cumulative over the process)
+    long PeakWorkingSetBytes,             // process peak resident set after this configuration (cumulative over the process)
+    double[] ExternalPeerStepsPerSecond)  // an independent peer (eng/bench/theory_step_torch.py), run between our repeats; empty when not run
 {
+    public double MedianExternalPeer => Median(ExternalPeerStepsPerSecond);
+
     public double MedianVectorised => Median(VectorisedStepsPerSecond);
     public double MedianPerPatchLoop => Median(PerPatchLoopStepsPerSecond);
 
@@ -36,7 +39,7 @@ public static class TheoryBenchmark
     /// <summary>Tensors alive on this thread, as TorchSharp's dispose-scope statistics count them.</summary>
     public static long LiveTensors => DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
 
-    public static TheoryBenchmarkResult Run(TheoryConfig config, int steps = 200, int repeats = 3, int liveTensorSteps = 1000, Action<string>? progress = null)
+    public static TheoryBenchmarkResult Run(TheoryConfig config, int steps = 200, int repeats = 3, int liveTensorSteps = 1000, Action<string>? progress = null, Func<double>? externalPeer = null)
     {
         using var threads = TheoryExperiment.WithThreads(TheoryExperiment.Threads);
         using var trainer = new TheoryTrainer(config);
@@ -44,11 +47,13 @@ public static class TheoryBenchmark
         using var peerGenerator = HierarchicalMultiViewData.NewGenerator(config.Seed + 1, HierarchicalMultiViewData.SeedStream.Training);
         var vectorised = new double[repeats];
         var loop = new double[repeats];
+        var external = new double[externalPeer is null ? 0 : repeats];
         for (int repeat = 0; repeat < repeats; repeat++)
         {
             vectorised[repeat] = Timed(steps, trainer.Step);
             loop[repeat] = Timed(steps, () => PerPatchLoopStep(trainer, peerGenerator));
-            progress?.Invoke(FormattableString.Invariant($"{config.Label}: repeat {repeat + 1}/{repeats}: vectorised {vectorised[repeat]:0} steps/s, per-patch loop {loop[repeat]:0} steps/s"));
+            if (externalPeer is not null) external[repeat] = externalPeer();
+            progress?.Invoke(FormattableString.Invariant($"{config.Label}: repeat {repeat + 1}/{repeats}: vectorised {vectorised[repeat]:0} steps/s, per-patch loop {loop[repeat]:0} steps/s{(externalPeer is null ? "" : $", PyTorch {external[repeat]:0.0} steps/s")}"));
         }
         var before = LiveTensors;
         for (int i = 0; i < liveTensorSteps; i++) trainer.Step();
@@ -57,7 +62,7 @@ public static class TheoryBenchmark
         process.Refresh();
         return new TheoryBenchmarkResult(config.Label, steps, vectorised, loop,
             TheoryBenchmarkResult.Median(vectorised) / TheoryBenchmarkResult.Median(loop),
-            before, after, liveTensorSteps, process.PeakWorkingSet64);
+            before, after, liveTensorSteps, process.PeakWorkingSet64, external);
     }
 
     private static double Timed(int steps, Action step)

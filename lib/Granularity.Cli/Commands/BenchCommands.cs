@@ -22,28 +22,38 @@ public static class BenchCommands
         var steps = Int("--steps", "steps per timed repeat", 200, 1);
         var repeats = Int("--repeats", "interleaved repeats of the vectorised step and the per-patch-loop peer", 3, 1);
         var liveSteps = Int("--live-steps", "steps over which the live tensor count must stay flat", 1000, 1);
-        var only = OptionalChoice("--only", "benchmark only the quick or only the paper configuration", "quick", "paper");
+        var only = OptionalChoice("--only", "benchmark only the quick, the paper (d=1000) or the d=4000 configuration", "quick", "paper", "d4000");
         var threads = Int("--threads", "torch intra-op threads while training (as in runs)", TheoryExperiment.Threads, 1, 256);
-        return Command("bench", "benchmark theory SGD steps/s (Quick and Paper configs), live tensors over 1,000 steps, peak memory; exit 1 on a leak",
-            [steps, repeats, liveSteps, only, threads], parse =>
+        var python = Text("--python", "interpreter for the PyTorch peer eng/bench/theory_step_torch.py, run between our repeats ('none' skips it)", "/usr/bin/python3", "PATH");
+        return Command("bench", "benchmark theory SGD steps/s (Quick, Paper, d=4000) against a per-patch loop and a PyTorch peer, live tensors, peak memory; exit 1 on a leak",
+            [steps, repeats, liveSteps, only, threads, python], parse =>
         {
+            var interpreter = parse.GetValue(python)!;
+            var script = Path.Combine(ProjectPaths.RepositoryRoot, "eng", "bench", "theory_step_torch.py");
+            var peer = interpreter != "none" && File.Exists(interpreter) && File.Exists(script);
             TheoryExperiment.Threads = parse.GetValue(threads);
             var chosen = parse.GetValue(only);
             TorchRuntime.EnsureNativesLoaded();
-            Console.WriteLine($"theory bench on {TorchRuntime.Device.type.ToString().ToLowerInvariant()}, {Environment.ProcessorCount} logical CPUs, training with {TheoryExperiment.Threads} torch thread(s), {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+            Console.WriteLine($"theory bench on {TorchRuntime.Device.type.ToString().ToLowerInvariant()}, {Environment.ProcessorCount} logical CPUs, training with {TheoryExperiment.Threads} torch thread(s), products via {Sgemm.Backend}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; PyTorch peer: {(peer ? interpreter : "none")}");
             var configs = new List<(string Name, TheoryConfig Config)>();
             if (chosen is null or "quick") configs.Add(("Quick", TheoryConfig.Quick()));
-            if (chosen is null or "paper") configs.Add(("Paper", TheoryConfig.Paper()));
+            if (chosen is null or "paper") configs.Add(("Paper", TheoryConfig.Full()));
+            if (chosen is null or "d4000") configs.Add(("d=4000", TheoryConfig.Full() with { Dimension = 4000 }));
             var leaked = false;
             foreach (var (name, config) in configs)
             {
-                var result = TheoryBenchmark.Run(config, parse.GetValue(steps), parse.GetValue(repeats), parse.GetValue(liveSteps), progress: line => Console.WriteLine("  " + line));
+                var peerSteps = Math.Max(20, parse.GetValue(steps) * 1000 / config.Dimension);
+                var peerBlas = "";
+                Func<double>? externalPeer = peer ? () => PyTorchTheoryPeer(interpreter, script, config, peerSteps, TheoryExperiment.Threads, out peerBlas) : null;
+                var result = TheoryBenchmark.Run(config, parse.GetValue(steps), parse.GetValue(repeats), parse.GetValue(liveSteps), progress: line => Console.WriteLine("  " + line), externalPeer);
                 leaked |= result.LiveTensorsAfter != result.LiveTensorsBefore;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
                     {name} ({result.Config}, batch {config.BatchSize}, P={config.Patches}, m={config.NeuronsPerOutput}):
                       vectorised step       median {result.MedianVectorised,7:0.0} steps/s  (repeats: {string.Join(", ", result.VectorisedStepsPerSecond.Select(v => v.ToString("0", CultureInfo.InvariantCulture)))})
                       per-patch-loop peer   median {result.MedianPerPatchLoop,7:0.0} steps/s  (repeats: {string.Join(", ", result.PerPatchLoopStepsPerSecond.Select(v => v.ToString("0", CultureInfo.InvariantCulture)))})
                       ratio vectorised/peer {result.MedianRatio:0.00}×
+                      PyTorch peer          median {result.MedianExternalPeer,7:0.0} steps/s  (repeats: {string.Join(", ", result.ExternalPeerStepsPerSecond.Select(v => v.ToString("0.0", CultureInfo.InvariantCulture)))}; BLAS {peerBlas})
+                      step time ours/PyTorch {result.MedianExternalPeer / result.MedianVectorised:0.00}×
                       live tensors          {result.LiveTensorsBefore} before, {result.LiveTensorsAfter} after {result.LiveTensorSteps} more steps
                       peak working set      {result.PeakWorkingSetBytes / 1048576.0:0} MiB (process, cumulative)
                     """));
@@ -51,6 +61,23 @@ public static class BenchCommands
             if (leaked) Console.WriteLine("LEAK: the live tensor count grew across steps");
             return leaked ? 1 : 0;
         });
+    }
+
+    /// <summary>Runs the PyTorch theory peer once (its own warm-up excluded from its timing); returns its steps per second.</summary>
+    private static double PyTorchTheoryPeer(string python, string script, TheoryConfig config, int steps, int threads, out string blas)
+    {
+        var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new object[] { script, config.Dimension, config.SubclassesPerSuperclass, steps, 10, threads, config.Patches, config.NeuronsPerOutput, config.BatchSize })
+            start.ArgumentList.Add(Convert.ToString(argument, CultureInfo.InvariantCulture)!);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("steps_per_second=", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"the PyTorch peer {script} failed (exit {process.ExitCode}): {error.Trim()}");
+        var fields = line.Split(' ').Select(f => f.Split('=')).ToDictionary(f => f[0], f => f[1]);
+        blas = fields.GetValueOrDefault("blas", "?");
+        return double.Parse(fields["steps_per_second"], CultureInfo.InvariantCulture);
     }
 
     public static Command Hierarchy()

@@ -14,7 +14,7 @@ public static class ExperimentCommands
 
     private static Command FineToCoarse()
     {
-        var full = Flag("--full", "FineToCoarseConfig.Paper() (5 seeds, every label set, FT/LP/LP-FT); default Quick()");
+        var full = Flag("--full", "FineToCoarseConfig.Full() (5 seeds, every label set, FT/LP/LP-FT); default Quick()");
         var seeds = IntList("--seeds", "replace the config's seeds");
         var levels = List("--levels", "replace the config's pretraining label sets (coarse always runs as the baseline)", "leaf,rand_nested,…");
         var runs = CliOptions.Runs();
@@ -23,7 +23,7 @@ public static class ExperimentCommands
         return Command("fine-to-coarse", "the synthetic fine-to-coarse experiment (notebook 03): every condition over seeds, tables vs paper",
             [full, seeds, levels, runs, threads, quiet], parse =>
         {
-            var config = parse.GetValue(full) ? FineToCoarseConfig.Paper() : FineToCoarseConfig.Quick();
+            var config = parse.GetValue(full) ? FineToCoarseConfig.Full() : FineToCoarseConfig.Quick();
             if (parse.GetList(seeds) is { } chosenSeeds) config = config with { Seeds = chosenSeeds };
             if (parse.GetList(levels) is { } chosenLevels) config = config with { PretrainingLevels = chosenLevels };
             config = config.Validated();

@@ -22,7 +22,7 @@ public static class HardSampleCommands
             TorchRuntime.EnsureNativesLoaded();
             if (parse.GetValue(threads) is > 0 and var count) torch.set_num_threads(count);
             var isFull = parse.GetValue(full);
-            var config = isFull ? HardSamplesConfig.Paper() : parse.GetValue(standIn) ? HardSamplesConfig.StandIn() : HardSamplesConfig.Quick();
+            var config = isFull ? HardSamplesConfig.Full() : parse.GetValue(standIn) ? HardSamplesConfig.StandIn() : HardSamplesConfig.Quick();
             var root = parse.GetValue(runs);
             var result = ConsoleProgress.Run(progress =>
                 HardSamples.Run(config, root is null ? null : Path.GetFullPath(root), trainMissing: !isFull, TrainingOptions.ForConsole(reporter: progress)));

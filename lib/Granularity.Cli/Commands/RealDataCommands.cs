@@ -58,7 +58,7 @@ public static class RealDataCommands
             "Without --sweep/--slurm/--table every cell runs here; with them, cluster cells only when their embedding file exists",
             [.. options.All, embeddings, noClusters], parse =>
         {
-            var config = parse.GetValue(options.Full) ? Inat2021ExperimentConfig.Paper() : Inat2021ExperimentConfig.Quick();
+            var config = parse.GetValue(options.Full) ? Inat2021ExperimentConfig.Full() : Inat2021ExperimentConfig.Quick();
             config = (config with
             {
                 Seeds = parse.GetList(options.Seeds) ?? config.Seeds,
@@ -105,7 +105,7 @@ public static class RealDataCommands
         var command = Command("embeddings", "validate and import an image-embedding file for cluster labels, or (without --import) compute it from our baseline model",
             [full, import, name, .. training.Common], parse =>
         {
-            var config = parse.GetValue(full) ? Inat2021ExperimentConfig.Paper() : Inat2021ExperimentConfig.Quick();
+            var config = parse.GetValue(full) ? Inat2021ExperimentConfig.Full() : Inat2021ExperimentConfig.Quick();
             if (parse.GetValue(import) is { } file)
             {
                 var imported = Inat2021Experiment.ImportEmbeddings(config, file, parse.GetValue(name)!);
@@ -131,7 +131,7 @@ public static class RealDataCommands
         var levels = List("--levels", "pretraining levels (imagenet21k-leaf, imagenet21k-up:N, imagenet21k-shortest-up:N); default: the config's", "L1,L2,…");
         var command = Command("imagenet", "ImageNet-21k → 1k: pretrain at WordNet levels, fine-tune, ImageNet-1k top-1 (Quick: stand-in)", [.. options.All, levels], parse =>
         {
-            var config = parse.GetValue(options.Full) ? ImageNetExperimentConfig.Paper() : ImageNetExperimentConfig.Quick();
+            var config = parse.GetValue(options.Full) ? ImageNetExperimentConfig.Full() : ImageNetExperimentConfig.Quick();
             config = (config with { PretrainingLevels = parse.GetList(levels) ?? config.PretrainingLevels, Seeds = parse.GetList(options.Seeds) ?? config.Seeds }).Validated();
             Console.WriteLine($"ImageNet experiment: {(config.IsStandIn ? "Quick, generated stand-in (stand-in numbers)" : "Full, ImageNet-21k fall11 → ImageNet-1k")}; protocol {config.Template.Protocol}");
             if (parse.GetValue(options.Table)) return Print(ImageNetExperiment.Table(config, options.Training.Options(parse, null).RunsRoot));

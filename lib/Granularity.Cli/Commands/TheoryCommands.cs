@@ -10,12 +10,12 @@ namespace Granularity.Cli.Commands;
 /// <summary>`granularity theory …`: the two-layer convolutional model of notebook 01 (run, sweep, figures).</summary>
 public static class TheoryCommands
 {
-    public static IEnumerable<Command> Build() => [Group("theory", "the theory experiment of notebook 01", Run(), Sweep(), Figures(), BenchCommands.Theory())];
+    public static IEnumerable<Command> Build() => [Group("theory", "the theory experiment of notebook 01", Run(), Sweep(), Study(), Figures(), BenchCommands.Theory())];
 
-    /// <summary>The options that build one <see cref="TheoryConfig"/>; each overrides Quick() (or Paper() with --paper) when given.</summary>
+    /// <summary>The options that build one <see cref="TheoryConfig"/>; each overrides Quick() (or Full() with --paper) when given.</summary>
     private sealed class ConfigOptions
     {
-        public readonly Option<bool> Paper = Flag("--paper", "start from TheoryConfig.Paper() (d=1000, k=16, 1000 steps) instead of Quick() (d=200, k=6, 600 steps)");
+        public readonly Option<bool> Paper = Flag("--paper", "start from TheoryConfig.Full() (d=1000, k=16, 1000 steps) instead of Quick() (d=200, k=6, 600 steps)");
         public readonly Option<int?> Dimension = OptionalInt("--d", "dimension d", min: 1);
         public readonly Option<int?> Subclasses = OptionalInt("--k", "subclasses per superclass", min: 1);
         public readonly Option<double?> Noise = OptionalDouble("--noise", "noise standard deviation σ", min: 0);
@@ -34,7 +34,7 @@ public static class TheoryCommands
 
         public TheoryConfig Read(ParseResult parse)
         {
-            var config = parse.GetValue(Paper) ? TheoryConfig.Paper() : TheoryConfig.Quick();
+            var config = parse.GetValue(Paper) ? TheoryConfig.Full() : TheoryConfig.Quick();
             return (config with
             {
                 Dimension = parse.GetValue(Dimension) ?? config.Dimension,
@@ -102,12 +102,32 @@ public static class TheoryCommands
         return command;
     }
 
+    private static Command Study()
+    {
+        Option<bool> quick = Flag("--quick", "TheoryStudyConfig.Quick() (default): d ∈ {100, 200, 400}, 3 seeds, about a minute"),
+            full = Flag("--full", "TheoryStudyConfig.Full(): d ∈ {250 … 4000} with k scaled, 5 seeds, 64× length");
+        var runs = CliOptions.Runs();
+        var command = Command("study", "the theorems' own regime: transfers, joint d/k scaling, length, capacity, sample size; prints the claims", [quick, full, runs], parse =>
+        {
+            TorchRuntime.EnsureNativesLoaded();
+            var config = parse.GetValue(full) ? TheoryStudyConfig.Full() : TheoryStudyConfig.Quick();
+            Console.WriteLine($"theory study '{config.Name}': {config.Configs.Count} runs, products via {Sgemm.Backend}");
+            var result = TheoryStudy.Run(config, parse.GetValue(runs), line => Console.WriteLine("  " + line));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"study done in {result.Seconds:0.0} s"));
+            Console.WriteLine();
+            Console.WriteLine(ClaimTable.ToText(TheoryStudy.Claims(result)));
+            return 0;
+        });
+        AtMostOneOf(command, quick, full);
+        return command;
+    }
+
     private static Command Figures()
     {
         Option<bool> quick = QuickSweep(), full = FullSweep();
         var output = Text("--out", "where figures go", Path.Combine(ProjectPaths.FiguresRoot, "01-theory-coarse-vs-fine"), "DIR");
         var runs = CliOptions.Runs();
-        var command = Command("figures", "export the theory figures (model, dynamics, accuracy, hard vs k, sweeps) and print the results-vs-paper table",
+        var command = Command("figures", "export the theory figures (model, dynamics, accuracy, hard vs k, sweeps, and the study's scaling, length, capacity, samples) and print the claims",
             [quick, full, output, runs], parse =>
         {
             NotebookSetup.InstallFSharpCoreResolver();
@@ -128,9 +148,21 @@ public static class TheoryCommands
                 var files = Plots.FigureExport.Save(build(), parse.GetValue(output)!, id);
                 Console.WriteLine($"{id}: {files.Html}{(files.Png is null ? "" : ", .png, .svg")}");
             }
+            var study = TheoryStudy.Run(parse.GetValue(full) ? TheoryStudyConfig.Full() : TheoryStudyConfig.Quick(), parse.GetValue(runs));
+            var studyCharts = new (string Id, Func<Plotly.NET.GenericChart> Build)[]
+            {
+                ("theory-scaling", () => Plots.TheoryStudyCharts.Scaling(study)),
+                ("theory-length", () => Plots.TheoryStudyCharts.Length(study)),
+                ("theory-capacity", () => Plots.TheoryStudyCharts.Capacity(study)),
+                ("theory-samples", () => Plots.TheoryStudyCharts.Samples(study)),
+            };
+            foreach (var (id, build) in studyCharts)
+            {
+                var files = Plots.FigureExport.Save(build(), parse.GetValue(output)!, id);
+                Console.WriteLine($"{id}: {files.Html}{(files.Png is null ? "" : ", .png, .svg")}");
+            }
             Console.WriteLine();
-            foreach (var check in Plots.TheoryCharts.ClaimChecks(results, sweep))
-                Console.WriteLine($"[{(check.Holds ? "holds" : "FAILS")}] {check.Claim}\n    paper: {check.Paper}\n    ours:  {check.Ours}   (expected {check.Expected})");
+            Console.WriteLine(ClaimTable.ToText(TheoryStudy.Claims(study)));
             return 0;
         });
         AtMostOneOf(command, quick, full);

@@ -263,8 +263,9 @@ public static class HardSamples
 {
     /// <summary>
     /// Loads (or, with <paramref name="trainMissing"/>, trains) every run of <paramref name="config"/>, scores hardness with
-    /// the reference model (cached in its own run folder) and joins the per-sample results. Missing runs without
-    /// <paramref name="trainMissing"/> raise a <see cref="MissingRunsException"/> naming them and the commands that make them.
+    /// the reference model (cached in its own run folder) and joins the per-sample results. Without
+    /// <paramref name="trainMissing"/> nothing is trained or scored: missing runs or scores raise a
+    /// <see cref="MissingRunsException"/> naming them and the commands that make them.
     /// </summary>
     public static HardSamplesResult Run(HardSamplesConfig config, string? runsRoot = null, bool trainMissing = true, TrainingOptions? options = null)
     {
@@ -285,7 +286,12 @@ public static class HardSamples
         var reference = Load(config.Reference);
         var baselines = config.Seeds.Select(s => Load(config.Baseline(s))).ToList();
         var finetuned = config.FineLevels.ToDictionary(l => l, l => (IReadOnlyList<TrainingRunView>)config.Seeds.Select(s => Load(config.Finetuned(l, s))).ToList());
-        var (folder, scores) = HardnessScoring.GetOrScore(reference, root);
+        var (folder, scores) = trainMissing
+            ? HardnessScoring.GetOrScore(reference, root)
+            : HardnessScoring.TryRead(reference, root)
+              ?? throw new MissingRunsException($"hard samples ({config.Name}): the reference model's hardness scores",
+                  [$"{HardnessScoring.ExperimentName} of {Describe(config.Reference)} under {Path.Combine(root, HardnessScoring.ExperimentName)}"],
+                  [config.Reference.Dataset.Name == HardSampleDatasets.FixedWorldToyName ? "eng/granularity hard-samples run" : "eng/granularity hard-samples run --full"]);
         return new HardSamplesResult(config, folder, scores, baselines, finetuned);
     }
 

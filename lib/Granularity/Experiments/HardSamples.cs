@@ -95,7 +95,7 @@ public sealed record HardSamplesConfig(
     /// Full (iNat2021, GPU): the inat2021-resnet34 protocol, target = supercategory, compared with genus and species
     /// pretraining at seed 0; the reference is a second baseline (seed 1) that only scores hardness.
     /// </summary>
-    public static HardSamplesConfig Paper() => new(
+    public static HardSamplesConfig Full() => new(
         "inat2021",
         TrainingProtocols.Inat2021ResNet34("supercategory", "supercategory", seed: 1),
         FineLevels: ["genus", "species"],
@@ -154,6 +154,14 @@ public static class HardnessScoring
         var config = new HardnessScoringConfig(reference.Config, batchSize);
         var (folder, summary, _) = new RunStore(runsRoot ?? ProjectPaths.RunsRoot).GetOrRun(ExperimentName, config, "Experiments", folder => Score(reference, folder, batchSize));
         return (folder, summary.Splits.Select(s => Read(folder, s)).ToList());
+    }
+
+    /// <summary>The reference run's finished, current scores, or null: reads only, never scores (figures and read-only studies).</summary>
+    public static (RunFolder Folder, IReadOnlyList<HardnessScores> Scores)? TryRead(TrainingRunView reference, string? runsRoot = null, int batchSize = 256)
+    {
+        var lookup = new RunStore(runsRoot ?? ProjectPaths.RunsRoot)
+            .TryRead<HardnessScoringConfig, HardnessScoringSummary>(ExperimentName, new HardnessScoringConfig(reference.Config, batchSize), ResultVersion.OfLayer("Experiments"));
+        return lookup.IsFresh && lookup.Summary is { } summary ? (lookup.Folder, summary.Splits.Select(s => Read(lookup.Folder, s)).ToList()) : null;
     }
 
     private static HardnessScoringSummary Score(TrainingRunView reference, RunFolder folder, int batchSize)

@@ -20,6 +20,7 @@ public sealed record Inat2021ExperimentConfig(
     bool OnePerImage,
     string Embeddings,                         // "baseline" = features of our baseline model; else the id of an imported embedding file
     IReadOnlyList<int> Seeds)
+    : IExperimentConfig<Inat2021ExperimentConfig>
 {
     /// <summary>Quick: every cell on the generated stand-in (32 px, BN small CNN, 6 + 2 epochs, baseline 8), one seed, clusters from our baseline's features.</summary>
     public static Inat2021ExperimentConfig Quick() => new(
@@ -31,7 +32,7 @@ public sealed record Inat2021ExperimentConfig(
         Inat2021TrainingData.ComparisonRanks, "species", true, true, true, "baseline", [0]);
 
     /// <summary>Full: the real train_mini/val with ResNet-34 (<see cref="TrainingProtocols.Inat2021ResNet34"/>), comparison labels at the family count (1,103) [ours].</summary>
-    public static Inat2021ExperimentConfig Paper() => new(
+    public static Inat2021ExperimentConfig Full() => new(
         TrainingProtocols.Inat2021ResNet34("species", Inat2021TrainingData.TargetLevel, 0),
         Inat2021TrainingData.ComparisonRanks, "family", true, true, true, "baseline", [0]);
 
@@ -63,9 +64,63 @@ public sealed record Inat2021LevelCount(string Level, int Classes, int RealClass
 /// <summary>A claim of the paper next to our measurement.</summary>
 public sealed record PaperComparisonRow(string Claim, string Paper, string Ours, string Expected);
 
+/// <summary>The iNat2021 experiment's result: its config and the table read from the run folders.</summary>
+public sealed record Inat2021Result(Inat2021ExperimentConfig Config, IReadOnlyList<Inat2021Row> Rows);
+
 /// <summary>Builds, runs and reads the iNat2021 experiment.</summary>
-public static class Inat2021Experiment
+public sealed class Inat2021Experiment : IExperiment<Inat2021ExperimentConfig, Inat2021Result>
 {
+    private Inat2021Experiment() { }
+
+    /// <summary>The experiment's name (its cells are training runs under the transfer experiment's folder).</summary>
+    public static string Name => "inat2021";
+
+    /// <summary>
+    /// Train-or-read: Quick trains the cells the store lacks (finished runs are reused); Full, or a read-only policy, only
+    /// reads the run folders (a GPU sweep makes them) and reports a table with the missing cells counted.
+    /// </summary>
+    public static Inat2021Result Run(Inat2021ExperimentConfig config, RunPolicy policy) =>
+        new(config, config.IsStandIn && policy.Reuse != RunReuse.ReadOnly
+            ? Run(config, new TrainingOptions { RunsRoot = policy.RunsRoot, Progress = FineToCoarse.ProgressOf(policy) })
+            : Table(config, policy.RunsRoot));
+
+    /// <summary>Fewer seeds than this give no interval worth the name: such claims are inconclusive by rule.</summary>
+    public const int MinimumSeedsForAVerdict = 3;
+
+    /// <summary>
+    /// The paper's iNat2021 claims from the table: per taxonomy level the relative error reduction over the baseline, and
+    /// the three conditions as error differences (points). Each is a bootstrap over seeds (paired by seed); the rule,
+    /// fixed here, is "holds when the 95% interval lies above 0", and inconclusive with fewer than
+    /// <see cref="MinimumSeedsForAVerdict"/> seeds.
+    /// </summary>
+    public static IReadOnlyList<Claim> Claims(Inat2021Result result)
+    {
+        var rows = result.Rows;
+        var data = result.Config.IsStandIn ? $"generated stand-in in the iNat2021 format, {result.Config.Seeds.Count} seed(s)" : $"iNat2021 train_mini/val, {result.Config.Seeds.Count} seed(s)";
+        var rule = $"holds when the 95% bootstrap interval over seeds lies above 0 (≥ {MinimumSeedsForAVerdict} seeds)";
+        var baseline = rows.FirstOrDefault(r => r.Kind == Baseline);
+        var claims = new List<Claim>();
+        Estimate? Paired(IReadOnlyList<double>? a, IReadOnlyList<double>? b, Func<double, double, double> measure) =>
+            a is null || b is null || a.Count == 0 || a.Count != b.Count ? null
+            : Statistics.Bootstrap(a.Zip(b, measure).ToArray());
+        Verdict Rule(Estimate? estimate) =>
+            estimate is not null && estimate.Count < MinimumSeedsForAVerdict ? Verdict.Inconclusive : Verdicts.Above(estimate, 0);
+        void Add(string id, string statement, string paper, Estimate? estimate, string? note = null) =>
+            claims.Add(new Claim(id, statement, ClaimSource.Paper, paper, estimate, rule, Rule(estimate), data, note));
+        foreach (var level in rows.Where(r => r.Kind == Taxonomy))
+            Add($"inat2021.relative-improvement.{level.Labelling}", $"Pretraining on {level.Labelling} ({level.Classes:N0} classes) reduces the target error: relative improvement over the baseline",
+                "8.76% (best level, abstract)", Paired(baseline?.Errors, level.Errors, RelativeImprovement));
+        Inat2021Row? Of(string kind) => rows.FirstOrDefault(r => r.Kind == kind);
+        Add("inat2021.random-labels-hurt", "Random labels are worse than the baseline: random − baseline error (points)", "worse than the baseline",
+            Paired(Of(Random)?.Errors, baseline?.Errors, (a, b) => 100 * (a - b)));
+        Add("inat2021.one-label-per-image-hurts", "One label per image is worse than the baseline: instance − baseline error (points)", "worse than the baseline",
+            Paired(Of(OnePerImage)?.Errors, baseline?.Errors, (a, b) => 100 * (a - b)));
+        Add("inat2021.aligned-clusters", "Clusters within the target classes beat clusters across the dataset: across − within error (points)", "within beats across",
+            Paired(Of(ClustersAcross)?.Errors, Of(ClustersWithin)?.Errors, (a, b) => 100 * (a - b)),
+            result.Config.Embeddings == "baseline" ? "clusters of our baseline's features, not the paper's CLIP embeddings" : null);
+        return claims;
+    }
+
     public const string Baseline = "baseline", Taxonomy = "taxonomy", Random = "random labels", ClustersWithin = "clusters within target",
         ClustersAcross = "clusters across dataset", OnePerImage = "one label per image";
 
@@ -240,6 +295,50 @@ public static class Inat2021Experiment
             new("one label per image (too fine)", "worse than the baseline", Gain(Row(OnePerImage)), "negative"),
             new("granularity: error vs classes", "U-shaped, gains beyond ~10² classes", taxonomy.Count == 0 ? "not run" : Tag(string.Join(", ", taxonomy.OrderBy(r => r.Classes).Select(r => $"{r.Classes}: {r.MedianError:P1}"))), "minimum at an intermediate or fine level"),
         ];
+    }
+
+    /// <summary>
+    /// What the table shows, in sentences computed from it: the notebook prints this instead of numbers typed into its
+    /// prose, so the reading follows every rerun.
+    /// </summary>
+    public static string Reading(IReadOnlyList<Inat2021Row> table, bool standIn)
+    {
+        var baseline = table.FirstOrDefault(r => r.Kind == Baseline && !double.IsNaN(r.MedianError));
+        if (baseline is null) return "The baseline has not run yet: nothing to read.";
+        var done = table.Where(r => r.Kind != Baseline && !double.IsNaN(r.MedianError)).ToList();
+        var seeds = baseline.Errors.Count;
+        var lines = new List<string>
+        {
+            $"{(standIn ? "Stand-in numbers (generated images in the iNat2021 format, not evidence about iNat2021)" : "iNat2021 numbers")}, {seeds} seed(s): the baseline's target error is {baseline.MedianError:P1}.",
+        };
+        var better = done.Where(r => r.MedianError < baseline.MedianError).ToList();
+        lines.Add(better.Count == done.Count
+            ? $"All {done.Count} pretraining labellings beat the baseline."
+            : $"{better.Count} of {done.Count} pretraining labellings beat the baseline; these do not: {string.Join(", ", done.Except(better).Select(r => $"{r.Labelling} ({r.MedianError:P1})"))}.");
+        var taxonomy = done.Where(r => r.Kind == Taxonomy).ToList();
+        var others = done.Where(r => r.Kind != Taxonomy).ToList();
+        if (taxonomy.Count > 0 && others.Count > 0)
+        {
+            var worstLevel = taxonomy.MaxBy(r => r.MedianError)!;
+            var bestOther = others.MinBy(r => r.MedianError)!;
+            lines.Add(worstLevel.MedianError < bestOther.MedianError
+                ? $"Every taxonomy level ({taxonomy.Min(r => r.MedianError):P1}–{taxonomy.Max(r => r.MedianError):P1}) beats every comparison labelling (the best of them: {bestOther.Labelling}, {bestOther.MedianError:P1}): meaningful, right-sized labels come first."
+                : $"Not every taxonomy level beats the comparison labellings: {bestOther.Labelling} reaches {bestOther.MedianError:P1}, the weakest level ({worstLevel.Labelling}) {worstLevel.MedianError:P1}.");
+        }
+        foreach (var kind in new[] { Random, OnePerImage })
+            if (done.FirstOrDefault(r => r.Kind == kind) is { } row)
+                lines.Add($"{char.ToUpperInvariant(kind[0])}{kind[1..]}: {row.MedianError:P1}, {(row.MedianError > baseline.MedianError ? "worse than the baseline, as the paper reports" : "better than the baseline, unlike the paper (which reports them worse)")}.");
+        var within = done.FirstOrDefault(r => r.Kind == ClustersWithin);
+        var across = done.FirstOrDefault(r => r.Kind == ClustersAcross);
+        if (within is not null && across is not null)
+        {
+            var gap = across.MedianError - within.MedianError;
+            lines.Add(Math.Abs(gap) < 0.01
+                ? $"Clusters within and across the target differ by {Math.Abs(gap) * 100:0.0} points: no evidence on alignment here."
+                : $"Clusters within the target: {within.MedianError:P1}, across: {across.MedianError:P1} ({(gap > 0 ? "within is better, as the paper reports" : "across is better, unlike the paper")}).");
+        }
+        if (seeds < 3) lines.Add($"With {seeds} seed(s) there is no interval: differences of a few points may be seed noise. Rerun with more seeds before reading anything into them.");
+        return string.Join(Environment.NewLine, lines.Select(l => "- " + l));
     }
 
     internal static Dictionary<string, TrainingRunView> FinishedRuns(string? runsRoot)

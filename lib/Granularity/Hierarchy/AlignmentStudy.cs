@@ -27,7 +27,7 @@ public sealed record AlignmentStudyConfig(
     public static AlignmentStudyConfig Quick() => new(ImagesPerSpecies: 1, FeatureDimension: 32, FeatureNoise: 0.5, MatchedClasses: 273, KMeansIterations: 15, Seed: 0);
 
     /// <summary>Five images per species and the family count (1,103 classes).</summary>
-    public static AlignmentStudyConfig Paper() => new(ImagesPerSpecies: 5, FeatureDimension: 64, FeatureNoise: 0.5, MatchedClasses: 1_103, KMeansIterations: 30, Seed: 0);
+    public static AlignmentStudyConfig Full() => new(ImagesPerSpecies: 5, FeatureDimension: 64, FeatureNoise: 0.5, MatchedClasses: 1_103, KMeansIterations: 30, Seed: 0);
 }
 
 /// <summary>One labelling of the study and how well it is aligned with the target (supercategory).</summary>

@@ -18,9 +18,31 @@ public sealed record NotebookExecution(string Notebook, string ExecutedCopy, int
     public bool Succeeded => ExitCode == 0 && Failures.Count == 0;
 }
 
+/// <summary>The program that executes a notebook headless.</summary>
+public enum NotebookClient
+{
+    /// <summary>Jupyter's own machinery: nbclient (Debian's python3-nbclient) with the .NET Interactive Jupyter kernel.</summary>
+    Jupyter,
+    /// <summary>The pinned dotnet-repl tool: no Python needed.</summary>
+    Repl,
+}
+
+/// <summary>Parses the client names the command line accepts.</summary>
+public static class NotebookClients
+{
+    /// <summary>"jupyter" or "repl" (case-insensitive).</summary>
+    public static NotebookClient Parse(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "jupyter" => NotebookClient.Jupyter,
+        "repl" or "dotnet-repl" => NotebookClient.Repl,
+        _ => throw new ArgumentException($"notebook client must be 'jupyter' or 'repl', got '{name}'"),
+    };
+}
+
 /// <summary>
-/// Executes notebooks cell by cell without an editor, through the pinned dotnet-repl tool (the repository's tool
-/// manifest), in the notebook's own folder, and reads the executed copy back to name each failing cell.
+/// Executes notebooks cell by cell without an editor, in the notebook's own folder, through Jupyter (nbclient and the
+/// kernel the pinned <c>dotnet-interactive jupyter install</c> registers) or the pinned dotnet-repl tool, and reads the
+/// executed copy back to name each failing cell.
 /// </summary>
 public static class NotebookRunner
 {
@@ -34,7 +56,7 @@ public static class NotebookRunner
     /// <paramref name="environment"/> adds variables for the kernel (e.g. GRANULARITY_ARTIFACTS for a private artifacts folder).
     /// </summary>
     public static NotebookExecution Run(string notebook, string outputFolder, RunMode mode = RunMode.Quick, TimeSpan? timeout = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+        NotebookClient client = NotebookClient.Jupyter, IReadOnlyDictionary<string, string>? environment = null)
     {
         notebook = Path.GetFullPath(notebook);
         if (!File.Exists(notebook)) throw new FileNotFoundException($"{notebook}: notebook not found", notebook);
@@ -43,19 +65,16 @@ public static class NotebookRunner
         var executed = Path.Combine(Path.GetFullPath(outputFolder), name);
         if (File.Exists(executed)) File.Delete(executed);
 
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = WorkingFolderFor(notebook),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var word in new[] { "tool", "run", "dotnet-repl", "--", "--run", notebook, "--exit-after-run", "--output-format", "ipynb", "--output-path", executed })
-            start.ArgumentList.Add(word);
+        var start = client == NotebookClient.Jupyter ? JupyterStart(notebook, executed) : ReplStart(notebook, executed);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         start.Environment["GRANULARITY_MODE"] = mode == RunMode.Full ? "full" : "quick";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
+        if (environment is not null)
+            foreach (var (key, value) in environment) start.Environment[key] = value;
+        var tool = client == NotebookClient.Jupyter ? "Jupyter (nbclient)" : "dotnet-repl";
 
         var log = new StringBuilder();
         var clock = Stopwatch.StartNew();
@@ -76,15 +95,36 @@ public static class NotebookRunner
         process.WaitForExit();
         var failures = File.Exists(executed)
             ? FailuresIn(executed, name)
-            : new[] { new CellFailure(name, 0, "", $"no executed copy was written (dotnet-repl exit code {process.ExitCode}): {Tail(log.ToString(), 2000)}") };
+            : new[] { new CellFailure(name, 0, "", $"no executed copy was written ({tool} exit code {process.ExitCode}): {Tail(log.ToString(), 2000)}") };
         if (process.ExitCode != 0 && failures.Count == 0)
-            failures = new[] { new CellFailure(name, 0, "", $"dotnet-repl exit code {process.ExitCode}: {Tail(log.ToString(), 2000)}") };
+            failures = new[] { new CellFailure(name, 0, "", $"{tool} exit code {process.ExitCode}: {Tail(log.ToString(), 2000)}") };
         return new NotebookExecution(name, executed, process.ExitCode, clock.Elapsed, failures, log.ToString());
     }
 
+    private static ProcessStartInfo ReplStart(string notebook, string executed)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = WorkingFolderFor(notebook) };
+        foreach (var word in new[] { "tool", "run", "dotnet-repl", "--", "--run", notebook, "--exit-after-run", "--output-format", "ipynb", "--output-path", executed })
+            start.ArgumentList.Add(word);
+        return start;
+    }
+
+    private static ProcessStartInfo JupyterStart(string notebook, string executed)
+    {
+        var jupyterPath = JupyterKernel.EnsureInstalled();
+        var start = new ProcessStartInfo(JupyterKernel.Python) { WorkingDirectory = WorkingFolderFor(notebook) };
+        foreach (var word in new[] { Path.Combine(ProjectPaths.RepositoryRoot, "eng", "execute-notebook.py"), notebook, executed, "--kernel", JupyterKernel.Name, "--cwd", start.WorkingDirectory })
+            start.ArgumentList.Add(word);
+        start.Environment["JUPYTER_PATH"] = jupyterPath;
+        // Keep Jupyter's runtime files (connection files) out of the user's home and away from other runs.
+        start.Environment["JUPYTER_RUNTIME_DIR"] = Path.Combine(jupyterPath, "runtime");
+        return start;
+    }
+
     /// <summary>
-    /// The folder dotnet-repl runs in: the notebook's own (so relative paths and NuGet.Config resolve as in VS Code and
-    /// Jupyter) when the repository's tool manifest is above it, else the repository root.
+    /// The folder the client and its kernel run in: the notebook's own (so relative paths and NuGet.Config resolve as in
+    /// VS Code and Jupyter) when the repository's tool manifest is above it (the kernel is a local tool), else the
+    /// repository root.
     /// </summary>
     private static string WorkingFolderFor(string notebook)
     {

@@ -20,12 +20,15 @@ public static class NotebookSetup
     public static string FiguresFolder { get; private set; } = ProjectPaths.FiguresRoot;
 
     /// <summary>
-    /// Prepares the kernel: FSharp.Core unification for Plotly.NET, TorchSharp natives, the device, the seed, and the
-    /// figures folder of <paramref name="notebookId"/> (e.g. "01-theory-coarse-vs-fine").
+    /// Prepares the kernel: FSharp.Core unification for Plotly.NET, offline inline charts, progress bars for long cells
+    /// (<see cref="RunPolicy.DefaultProgress"/>), TorchSharp natives, the device,
+    /// the seed, and the figures folder of <paramref name="notebookId"/> (e.g. "01-theory-coarse-vs-fine").
     /// </summary>
     public static NotebookEnvironment Init(string notebookId, int seed = 0)
     {
         InstallFSharpCoreResolver();
+        InlineCharts.Register();
+        RunPolicy.DefaultProgress ??= NotebookProgress.Create();
         TorchRuntime.EnsureNativesLoaded();
         var device = TorchRuntime.Device;
         TorchRuntime.Seed(seed);

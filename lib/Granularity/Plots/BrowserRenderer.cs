@@ -3,12 +3,13 @@ using PuppeteerSharp;
 namespace Granularity.Plots;
 
 /// <summary>
-/// Renders saved chart HTML to PNG and SVG with plotly.js's own <c>Plotly.toImage</c> in one headless Chromium per figure,
+/// Renders saved chart HTML to PNG and SVG with plotly.js's own <c>Plotly.toImage</c>, and the SVG to a one-page vector PDF
+/// with Chromium's print-to-PDF, in one headless Chromium per figure,
 /// closed (and killed if need be) before returning, so no browser outlives the call on a shared machine or in CI.
 /// </summary>
 internal static class BrowserRenderer
 {
-    public static (byte[] Png, string Svg) Render(string executable, string html, int width, int height)
+    public static (byte[] Png, string Svg, byte[] Pdf) Render(string executable, string html, int width, int height)
     {
         var browser = Puppeteer.LaunchAsync(new LaunchOptions
         {
@@ -25,8 +26,16 @@ internal static class BrowserRenderer
             string Image(string format) => page.EvaluateExpressionAsync<string>(
                 $"Plotly.toImage(document.querySelector('.js-plotly-plot'), {{format: '{format}', width: {width}, height: {height}}})").GetAwaiter().GetResult();
             var png = Image("png");
-            var svg = Image("svg");
-            return (Convert.FromBase64String(png[(png.IndexOf(',') + 1)..]), Uri.UnescapeDataString(svg[(svg.IndexOf(',') + 1)..]));
+            var svgUrl = Image("svg");
+            var svg = Uri.UnescapeDataString(svgUrl[(svgUrl.IndexOf(',') + 1)..]);
+            page.SetContentAsync($"<!DOCTYPE html><html><head><style>@page {{ margin: 0; }} html, body {{ margin: 0; padding: 0; }}</style></head><body>{svg}</body></html>",
+                new SetContentOptions { WaitUntil = new[] { WaitUntilNavigation.Load }, Timeout = 120_000 }).GetAwaiter().GetResult();
+            var pdf = page.PdfDataAsync(new PdfOptions
+            {
+                Width = $"{width}px", Height = $"{height}px", PrintBackground = true, PageRanges = "1",
+                MarginOptions = new PuppeteerSharp.Media.MarginOptions { Top = "0", Bottom = "0", Left = "0", Right = "0" },
+            }).GetAwaiter().GetResult();
+            return (Convert.FromBase64String(png[(png.IndexOf(',') + 1)..]), svg, pdf);
         }
         finally
         {

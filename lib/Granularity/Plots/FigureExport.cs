@@ -6,10 +6,11 @@ using Granularity.Runs;
 namespace Granularity.Plots;
 
 /// <summary>The files one exported figure produced.</summary>
-public sealed record FigureFiles(string Html, string? Png, string? Svg);
+public sealed record FigureFiles(string Html, string? Png, string? Svg, string? Pdf = null);
 
 /// <summary>
-/// Saves charts as self-contained HTML (plotly.js embedded, opens offline) and, where a Chromium is installed, as PNG and SVG.
+/// Saves charts in the house style as self-contained HTML (plotly.js embedded, opens offline) and, where a Chromium is
+/// installed, as PNG, SVG and a vector PDF (for LaTeX), all drawn from the same chart.
 /// </summary>
 public static class FigureExport
 {
@@ -35,8 +36,8 @@ public static class FigureExport
     }
 
     /// <summary>
-    /// Writes <c>directory/figureId.html</c> always, and <c>.png</c> and <c>.svg</c> when a browser exists (otherwise
-    /// says once, on standard error, that PNG/SVG export is skipped).
+    /// Writes <c>directory/figureId.html</c> always, and <c>.png</c>, <c>.svg</c> and <c>.pdf</c> when a browser exists
+    /// (otherwise says once, on standard error, that PNG/SVG/PDF export is skipped).
     /// </summary>
     public static FigureFiles Save(GenericChart chart, string directory, string figureId, int width = 900, int height = 540)
     {
@@ -44,7 +45,7 @@ public static class FigureExport
             throw new ArgumentException($"figure id '{figureId}' must be a file name without spaces (e.g. 'theory-dynamics')", nameof(figureId));
         Directory.CreateDirectory(directory);
         var stem = Path.Combine(directory, figureId);
-        var exportable = SelfContained(chart);
+        var exportable = SelfContained(HouseStyle.Finish(chart));
         var html = stem + ".html";
         Plotly.NET.Chart.saveHtml(html, FSharpOption<bool>.None).Invoke(exportable);
 
@@ -54,17 +55,18 @@ public static class FigureExport
             lock (Gate)
             {
                 if (!missingBrowserReported)
-                    Console.Error.WriteLine("Figures: no Chromium found (install Debian's 'chromium' or set GRANULARITY_CHROMIUM); PNG/SVG export skipped, HTML written.");
+                    Console.Error.WriteLine("Figures: no Chromium found (install Debian's 'chromium' or set GRANULARITY_CHROMIUM); PNG/SVG/PDF export skipped, HTML written.");
                 missingBrowserReported = true;
             }
             return new FigureFiles(html, null, null);
         }
         lock (Gate)
         {
-            var (png, svg) = BrowserRenderer.Render(browser, File.ReadAllText(html), width, height);
+            var (png, svg, pdf) = BrowserRenderer.Render(browser, File.ReadAllText(html), width, height);
             AtomicFile.WriteAllBytes(stem + ".png", png);
             AtomicFile.WriteAllText(stem + ".svg", svg);
+            AtomicFile.WriteAllBytes(stem + ".pdf", pdf);
         }
-        return new FigureFiles(html, stem + ".png", stem + ".svg");
+        return new FigureFiles(html, stem + ".png", stem + ".svg", stem + ".pdf");
     }
 }

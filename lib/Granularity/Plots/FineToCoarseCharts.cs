@@ -9,8 +9,8 @@ namespace Granularity.Plots;
 public static class FineToCoarseCharts
 {
     /// <summary>
-    /// Error on one test split ("hard" or "easy") per pretraining label set: one marker per seed and readout, a line through
-    /// the medians, and the baseline's median as a dashed line.
+    /// Error on one test split ("hard" or "easy") per pretraining label set: per readout the median over seeds with min–max
+    /// bars, the seeds as small faint markers, and the baseline's median as a dashed line.
     /// </summary>
     public static GenericChart Conditions(FineToCoarseResults results, string split = "hard")
     {
@@ -22,9 +22,14 @@ public static class FineToCoarseCharts
         foreach (var readout in results.Rows.Select(r => r.Readout).Distinct().Order())
         {
             var rows = results.Rows.Where(r => r.Readout == readout).ToList();
+            var groups = rows.GroupBy(r => r.PretrainingLevel).Select(g => (Level: g.Key, Stats: FineToCoarse.Stats(g.Select(Error)))).ToList();
+            traces.Add(HouseStyle.WithIntervals(CSharpChart.Point<string, double, string>(
+                    groups.Select(g => Label(g.Level)), groups.Select(g => g.Stats.Median), Name: $"{FineToCoarse.ReadoutName(readout)} (median, min–max over seeds)",
+                    MarkerSymbol: StyleParam.MarkerSymbol.Diamond),
+                groups.Select(g => g.Stats.Max - g.Stats.Median), groups.Select(g => g.Stats.Median - g.Stats.Min)));
             traces.Add(CSharpChart.Point<string, double, string>(
-                rows.Select(r => Label(r.PretrainingLevel)), rows.Select(Error), Name: $"{FineToCoarse.ReadoutName(readout)} · seeds",
-                MultiText: rows.Select(r => $"seed {r.Seed}").ToArray()));
+                rows.Select(r => Label(r.PretrainingLevel)), rows.Select(Error), Name: $"{FineToCoarse.ReadoutName(readout)} · each seed",
+                Opacity: 0.35, MultiText: rows.Select(r => $"seed {r.Seed}").ToArray()));
         }
         var baseline = FineToCoarse.Stats(results.Rows.Where(r => r.Readout == Readout.Baseline).Select(Error)).Median;
         traces.Add(CSharpChart.Line<string, double, string>(levels.Select(Label), levels.Select(_ => baseline),
@@ -43,11 +48,10 @@ public static class FineToCoarseCharts
             var ladder = FineToCoarse.UShape(results, readout).Where(p => p.Level != FineToCoarse.TargetLevel).ToList();
             if (ladder.Count == 0) continue;
             maxClasses = Math.Max(maxClasses, ladder.Max(p => p.Classes));
-            traces.Add(CSharpChart.Line<int, double, string>(ladder.Select(p => p.Classes), ladder.Select(p => 100 * p.MedianHardError),
-                Name: $"{FineToCoarse.ReadoutName(readout)} (median)", ShowMarkers: true, MultiText: ladder.Select(p => p.Level).ToArray()));
-            var seeds = results.Rows.Where(r => r.Readout == readout && ladder.Any(p => p.Level == r.PretrainingLevel)).ToList();
-            traces.Add(CSharpChart.Point<int, double, string>(seeds.Select(r => r.PretrainingClasses), seeds.Select(r => 100 * r.HardError),
-                Name: $"{FineToCoarse.ReadoutName(readout)} · seeds", MultiText: seeds.Select(r => $"{r.PretrainingLevel}, seed {r.Seed}").ToArray()));
+            var spread = ladder.Select(p => FineToCoarse.Stats(results.Rows.Where(r => r.Readout == readout && r.PretrainingLevel == p.Level).Select(r => 100 * r.HardError))).ToList();
+            traces.Add(HouseStyle.WithIntervals(CSharpChart.Line<int, double, string>(ladder.Select(p => p.Classes), ladder.Select(p => 100 * p.MedianHardError),
+                    Name: $"{FineToCoarse.ReadoutName(readout)} (median, min–max over seeds)", ShowMarkers: true, MultiText: ladder.Select(p => p.Level).ToArray()),
+                ladder.Zip(spread, (p, s) => s.Max - 100 * p.MedianHardError), ladder.Zip(spread, (p, s) => 100 * p.MedianHardError - s.Min)));
         }
         var baseline = 100 * FineToCoarse.Stats(results.BaselineHardErrors).Median;
         traces.Add(CSharpChart.Line<int, double, string>(new[] { 4, maxClasses }, new[] { baseline, baseline }, Name: "baseline (coarse, 4 classes) median", LineDash: StyleParam.DrawingStyle.Dash));
@@ -60,12 +64,14 @@ public static class FineToCoarseCharts
     public static GenericChart Alignment(FineToCoarseResults results, Readout readout = Readout.LinearProbe)
     {
         var points = FineToCoarse.Conditions(results).Where(c => c.Key.Readout == readout || c.Key.Readout == Readout.Baseline).ToList();
-        var chart = CSharpChart.Point<double, double, string>(
+        var stats = points.Select(p => FineToCoarse.Stats(p.Rows.Select(r => 100 * r.HardError))).ToList();
+        var chart = HouseStyle.WithIntervals(CSharpChart.Point<double, double, string>(
             points.Select(p => p.Rows.Average(r => r.AlignmentBits)),
-            points.Select(p => 100 * FineToCoarse.Stats(p.Rows.Select(r => r.HardError)).Median),
-            Name: FineToCoarse.ReadoutName(readout),
+            stats.Select(s => s.Median),
+            Name: $"{FineToCoarse.ReadoutName(readout)} (median, min–max over seeds)",
             MultiText: points.Select(p => $"{p.Key.Level} ({p.Rows[0].PretrainingClasses})").ToArray(),
-            TextPosition: StyleParam.TextPosition.TopCenter);
+            MultiTextPosition: points.Select((_, i) => i % 2 == 0 ? StyleParam.TextPosition.TopRight : StyleParam.TextPosition.BottomLeft).ToArray()),
+            stats.Select(s => s.Max - s.Median), stats.Select(s => s.Median - s.Min));
         return HouseStyle.Apply(chart, $"Alignment vs transfer ({FineToCoarse.ReadoutName(readout)}): 0 bits = nested in the target classes",
             "H(target | pretraining) (bits)", "median hard error (%)");
     }

@@ -8,15 +8,13 @@ using Chart = Plotly.NET.CSharp.Chart;
 
 namespace Granularity.Plots;
 
-/// <summary>One row of the theory notebook's "results vs paper" table.</summary>
-public sealed record TheoryClaimCheck(string Claim, string Paper, string Ours, string Expected, bool Holds);
-
 /// <summary>Chart builders of the theory notebook; all but the data-model picture read finished run folders.</summary>
 public static class TheoryCharts
 {
     private const string CoarseColor = "#d62728";
     private const string FineColor = "#1f77b4";
     private const string RefitColor = "#2ca02c";
+    private const string FineTunedColor = "#9467bd";
 
     /// <summary>
     /// theory-model: one easy and one hard sample of the same subclass as heatmaps of the projections ⟨x_p, v⟩ of every
@@ -104,8 +102,9 @@ public static class TheoryCharts
         var chart = Chart.Combine(new[]
         {
             Box("coarse-trained", CoarseColor, s => s.Coarse.EasyAccuracy, s => s.Coarse.HardAccuracy),
-            Box("fine-trained, subclass → superclass", FineColor, s => s.Fine.EasyAccuracy, s => s.Fine.HardAccuracy),
-            Box("fine-trained, re-fitted coarse head", RefitColor, s => s.Fine.RefitHeadEasyAccuracy, s => s.Fine.RefitHeadHardAccuracy),
+            Box("fine-trained, subclass → superclass", FineColor, s => s.Fine!.EasyAccuracy, s => s.Fine!.HardAccuracy),
+            Box("fine-trained, linear probe on easy samples", RefitColor, s => 1 - s.Transfer!.LinearProbe.EasyError, s => 1 - s.Transfer!.LinearProbe.HardError),
+            Box("fine-trained, fine-tuned on easy samples", FineTunedColor, s => 1 - s.Transfer!.FineTuned.EasyError, s => 1 - s.Transfer!.FineTuned.HardError),
         }).WithYAxisStyle<double, double, string>(TitleText: "superclass test accuracy", MinMax: Tuple.Create(0.4, 1.03));
         var layout = new Layout();
         layout.SetProperty("boxmode", "group");
@@ -134,58 +133,6 @@ public static class TheoryCharts
         return Titled(chart.WithSize(1300, 440), $"Hard-sample accuracy around d={sweep.Base.Dimension}, k={sweep.Base.SubclassesPerSuperclass}, σ={Invariant(sweep.Base.NoiseStd)}, no hard training samples");
     }
 
-    /// <summary>The theorems' claims beside what the runs of <paramref name="sweep"/> show.</summary>
-    public static IReadOnlyList<TheoryClaimCheck> ClaimChecks(IReadOnlyList<TheoryRun> runs, TheorySweep sweep)
-    {
-        var baseRuns = TheorySweep.Along(runs, sweep.Base, SweepAxis.Seed);
-        if (baseRuns.Count == 0) throw new ArgumentException("the runs hold no run of the sweep's base configuration", nameof(runs));
-        var b = sweep.Base;
-        string Spread(Func<TheorySummary, double> value) => SeedStatistics.Spread(baseRuns.Select(r => value(r.Summary)));
-        double Median(Func<TheorySummary, double> value) => SeedStatistics.Median(baseRuns.Select(r => value(r.Summary)));
-        double Min(Func<TheorySummary, double> value) => baseRuns.Min(r => value(r.Summary));
-        var byK = TheorySweep.Along(runs, b, SweepAxis.Subclasses).GroupBy(r => r.Config.SubclassesPerSuperclass).OrderBy(g => g.Key)
-            .Select(g => (K: g.Key, Coarse: SeedStatistics.Median(g.Select(r => r.Summary.Coarse.HardAccuracy)), Fine: SeedStatistics.Median(g.Select(r => r.Summary.Fine.HardAccuracy)))).ToList();
-        var falls = byK.Count >= 2 && byK.Zip(byK.Skip(1), (a, c) => c.Coarse <= a.Coarse + 0.02).All(x => x) && byK[^1].Coarse < byK[0].Coarse - 0.1;
-        var reference = b.Dimension >= 1000 ? "PyTorch check, d=1000, k=16, 1,000 steps: coarse 0.57, fine 0.9995" : "PyTorch check, d=200, k=6, 600 steps: coarse 0.69, fine 1.00";
-        var setting = $"{baseRuns.Count} seeds, d={b.Dimension}, k={b.SubclassesPerSuperclass}";
-        return new[]
-        {
-            new TheoryClaimCheck("Thm 1 · coarse training reaches ~0 training loss", "→ 0 (asymptotic)",
-                $"{Spread(s => s.Coarse.FinalTrainLoss)} ({setting})", "< 0.01", Median(s => s.Coarse.FinalTrainLoss) < 0.01),
-            new TheoryClaimCheck("Thm 1 · coarse model: ~0 error on easy samples", "error → 0",
-                $"accuracy {Spread(s => s.Coarse.EasyAccuracy)}", "≥ 0.98", Min(s => s.Coarse.EasyAccuracy) >= 0.98),
-            new TheoryClaimCheck("Thm 1 · coarse model: constant error on hard samples", "error bounded away from 0 (no number)",
-                $"accuracy {Spread(s => s.Coarse.HardAccuracy)}", "clearly < 1 (0.5–0.9)", Median(s => s.Coarse.HardAccuracy) is > 0.45 and < 0.9),
-            new TheoryClaimCheck("Thm 2 · fine model: ~0 error on easy and hard samples", "error → 0 on both",
-                $"easy {Spread(s => s.Fine.EasyAccuracy)}, hard {Spread(s => s.Fine.HardAccuracy)}", "≥ 0.98 and ≥ 0.95",
-                Min(s => s.Fine.EasyAccuracy) >= 0.98 && Min(s => s.Fine.HardAccuracy) >= 0.95),
-            new TheoryClaimCheck("Mechanism · only fine training learns the fine features", "fine features learned by fine training only",
-                $"fine-feature alignment: fine model {Spread(s => s.Fine.FineAlignment)}, coarse model {Spread(s => s.Coarse.FineAlignment)}", "fine ≥ 3 × coarse",
-                Median(s => s.Fine.FineAlignment) >= 3 * Median(s => s.Coarse.FineAlignment)),
-            new TheoryClaimCheck("Rarity · coarse hard accuracy falls as features get rarer (k ↑)", "rarer fine features are not learned from coarse labels",
-                string.Join(", ", byK.Select(x => $"k={x.K}: {x.Coarse:0.00}")) + $" (fine: {Invariant(byK.Min(x => x.Fine), "0.00")}–{Invariant(byK.Max(x => x.Fine), "0.00")})",
-                "decreasing in k", falls),
-            new TheoryClaimCheck("Transfer · coarse head re-fitted on frozen fine features", "fine pretraining helps the coarse task",
-                $"hard {Spread(s => s.Fine.RefitHeadHardAccuracy)} vs coarse-trained {Spread(s => s.Coarse.HardAccuracy)}", "above the coarse-trained model",
-                Median(s => s.Fine.RefitHeadHardAccuracy) > Median(s => s.Coarse.HardAccuracy) + 0.05),
-            new TheoryClaimCheck("Reference · our vectorised PyTorch check (paper.md)", reference,
-                $"coarse {Median(s => s.Coarse.HardAccuracy):0.00}, fine {Median(s => s.Fine.HardAccuracy):0.000} (hard, median)", "within ±0.08 of the check",
-                Math.Abs(Median(s => s.Coarse.HardAccuracy) - (b.Dimension >= 1000 ? 0.57 : 0.69)) <= 0.08 && Median(s => s.Fine.HardAccuracy) >= 0.95),
-        };
-    }
-
-    /// <summary>The claim checks as a DataFrame (renders as an HTML table in a notebook).</summary>
-    public static DataFrame ResultsVsPaper(IReadOnlyList<TheoryRun> runs, TheorySweep sweep)
-    {
-        var checks = ClaimChecks(runs, sweep);
-        return new DataFrame(
-            new StringDataFrameColumn("claim", checks.Select(c => c.Claim)),
-            new StringDataFrameColumn("paper", checks.Select(c => c.Paper)),
-            new StringDataFrameColumn("ours (median (min–max) over seeds)", checks.Select(c => c.Ours)),
-            new StringDataFrameColumn("expected", checks.Select(c => c.Expected)),
-            new StringDataFrameColumn("holds", checks.Select(c => c.Holds ? "yes" : "NO")));
-    }
-
     private static GenericChart AgainstAxis(IReadOnlyList<TheoryRun> runs, Func<TheoryRun, double> axis, string axisTitle, bool showLegend = true)
     {
         if (runs.Count == 0) throw new ArgumentException("no runs along this axis", nameof(runs));
@@ -208,8 +155,8 @@ public static class TheoryCharts
         return Chart.Combine(new[]
         {
             Series("coarse-trained", CoarseColor, "rgba(214,39,40,0.18)", s => s.Coarse.HardAccuracy),
-            Series("fine-trained, subclass → superclass", FineColor, "rgba(31,119,180,0.18)", s => s.Fine.HardAccuracy),
-            Series("fine-trained, re-fitted coarse head", RefitColor, "rgba(44,160,44,0.18)", s => s.Fine.RefitHeadHardAccuracy),
+            Series("fine-trained, subclass → superclass", FineColor, "rgba(31,119,180,0.18)", s => s.Fine!.HardAccuracy),
+            Series("fine-trained, linear probe", RefitColor, "rgba(44,160,44,0.18)", s => 1 - s.Transfer!.LinearProbe.HardError),
         }).WithXAxisStyle<double, double, string>(TitleText: axisTitle)
           .WithYAxisStyle<double, double, string>(TitleText: showLegend ? "superclass accuracy, hard samples" : "", MinMax: Tuple.Create(0.4, 1.03));
     }

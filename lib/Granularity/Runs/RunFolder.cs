@@ -48,15 +48,19 @@ public sealed class RunFolder
     /// <summary>Reads summary.json after checking it against its SHA-256 (when the folder has one); a mismatch is an InvalidDataException.</summary>
     public T ReadSummary<T>()
     {
-        var hashPath = File(SummaryHashFile);
-        if (System.IO.File.Exists(hashPath) && System.IO.File.Exists(SummaryPath))
-        {
-            var expected = System.IO.File.ReadAllText(hashPath).Trim();
-            var actual = Convert.ToHexStringLower(SHA256.HashData(System.IO.File.ReadAllBytes(SummaryPath)));
-            if (!string.Equals(expected, actual, StringComparison.Ordinal))
-                throw new InvalidDataException($"{SummaryPath}: damaged (its SHA-256 {actual[..12]}… differs from the {expected[..Math.Min(12, expected.Length)]}… recorded in {SummaryHashFile}); not served — rerun or `granularity runs prune`");
-        }
+        if (SummaryDamage() is { } damage) throw new InvalidDataException(damage);
         return JsonFiles.Read<T>(SummaryPath);
+    }
+
+    /// <summary>Why summary.json does not match its recorded SHA-256, or null (also when no hash was recorded).</summary>
+    public string? SummaryDamage()
+    {
+        var hashPath = File(SummaryHashFile);
+        if (!System.IO.File.Exists(hashPath) || !System.IO.File.Exists(SummaryPath)) return null;
+        var expected = System.IO.File.ReadAllText(hashPath).Trim();
+        var actual = Convert.ToHexStringLower(SHA256.HashData(System.IO.File.ReadAllBytes(SummaryPath)));
+        return string.Equals(expected, actual, StringComparison.Ordinal) ? null
+            : $"{SummaryPath}: damaged (its SHA-256 {actual[..12]}… differs from the {expected[..Math.Min(12, expected.Length)]}… recorded in {SummaryHashFile}); not served — rerun or `granularity runs prune`";
     }
 
     /// <summary>The manifest that says which experiment, config key, result version and format wrote the folder.</summary>

@@ -45,6 +45,12 @@ public sealed record RunPolicy(string RunsRoot, RunReuse Reuse = RunReuse.ReadOr
     /// <summary>Lines such as "stale run … retraining"; the default writes them to standard output.</summary>
     public Action<string> Log { get; init; } = Console.WriteLine;
 
+    /// <summary>Where training progress goes (a notebook's progress bar, the CLI's bars); <see cref="DefaultProgress"/> unless set.</summary>
+    public IProgressReporter? Progress { get; init; } = DefaultProgress;
+
+    /// <summary>The progress reporter new policies start with: none, or what the host set (a notebook kernel sets its bar).</summary>
+    public static IProgressReporter? DefaultProgress { get; set; }
+
     /// <summary>The project's runs root (<c>GRANULARITY_RUNS</c> or <c>artifacts/runs</c>), train-or-read.</summary>
     public static RunPolicy Default => new(ProjectPaths.RunsRoot);
 
@@ -165,6 +171,11 @@ public sealed class RunStore(string root)
             }
             var current = ResultVersion.Compute(ResultVersion.Sources, manifest.Layers);
             var state = current != manifest.ResultVersion ? RunState.Stale : folder.IsComplete ? RunState.Fresh : RunState.Incomplete;
+            if (state == RunState.Fresh && folder.SummaryDamage() is { } damage)
+            {
+                found.Add(new(folder, manifest.Experiment, RunState.Unreadable, damage));
+                continue;
+            }
             found.Add(new(folder, manifest.Experiment, state, state == RunState.Stale
                 ? $"result version {manifest.ResultVersion}, this build {current}" : state.ToString().ToLowerInvariant()));
         }

@@ -141,13 +141,13 @@ public sealed class HierarchicalMultiViewData : IDisposable
         var roles = BaseRoles.index_select(0, order.flatten()).view(count, config.Patches);
         roles = where(roles.eq((long)PatchRole.Common).logical_and(isHard.unsqueeze(1)), tensor((long)PatchRole.Noise), roles);
 
-        var strength = (float)config.FeatureStrength;
-        var commonWeight = roles.eq((long)PatchRole.Common).to(ScalarType.Float32).mul(strength).unsqueeze(2);   // [B, P, 1]
-        var fineWeight = roles.eq((long)PatchRole.Fine).to(ScalarType.Float32).mul(strength).unsqueeze(2);
-        var commonFeature = Features.index_select(0, coarse).unsqueeze(1);                                        // [B, 1, d]
-        var fineFeature = Features.index_select(0, fine.add(2)).unsqueeze(1);
-        var noise = randn(new long[] { count, config.Patches, config.Dimension }, generator: generator);
-        var inputs = noise.mul((float)config.NoiseStd).add_(commonWeight.mul(commonFeature)).add_(fineWeight.mul(fineFeature));
+        // Noise everywhere, then each carrying patch gets its feature added in place: one pass over [B, P, d] for the
+        // noise and one row update per carrying patch (no [B, P, d] temporaries).
+        var inputs = empty(new long[] { count, config.Patches, config.Dimension }).normal_(0, config.NoiseStd, generator);
+        var featureRow = where(roles.eq((long)PatchRole.Common), coarse.unsqueeze(1), fine.add(2).unsqueeze(1));   // [B, P]
+        var carrying = roles.ne((long)PatchRole.Noise).flatten().nonzero().flatten();
+        inputs.view(count * config.Patches, config.Dimension)
+            .index_add_(0, carrying, Features.index_select(0, featureRow.flatten().index_select(0, carrying)), alpha: config.FeatureStrength);
         return new MultiViewBatch(inputs, fine, coarse, isHard, roles).MoveToOuterDisposeScope();
     }
 
@@ -177,7 +177,7 @@ public sealed class HierarchicalMultiViewData : IDisposable
     }
 
     /// <summary>The independent random streams of one seed.</summary>
-    internal enum SeedStream { Features = 1, Training = 2, EasyTest = 3, HardTest = 4, HeadTraining = 5, CoarseInit = 6, FineInit = 7 }
+    internal enum SeedStream { Features = 1, Training = 2, EasyTest = 3, HardTest = 4, HeadTraining = 5, CoarseInit = 6, FineInit = 7, Transfer = 8, FinalEasyTest = 9, FinalHardTest = 10 }
 
     /// <summary>A CPU generator for one stream of one seed (streams never share state, so adding a stream changes no other).</summary>
     internal static Generator NewGenerator(int seed, SeedStream stream) =>

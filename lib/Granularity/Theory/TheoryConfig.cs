@@ -12,6 +12,13 @@ public enum FeatureBasis
     RandomOrthonormal,
 }
 
+/// <summary>Which models a run trains: both side by side, or the coarse model alone (the length-of-training runs).</summary>
+public enum TheoryModels
+{
+    Both,
+    CoarseOnly,
+}
+
 /// <summary>Which labels a model is trained on: the 2 superclasses or the 2k subclasses.</summary>
 public enum LabelGranularity
 {
@@ -43,8 +50,12 @@ public sealed record TheoryConfig
     private readonly int steps = 600;
     private readonly int evalEvery = 50;
     private readonly int testSamplesPerKind = 1000;
-    private readonly int headTrainingSamples = 2000;
     private readonly int trainingSetSize;
+    private readonly int coarseNeuronsPerOutput;
+    private readonly int finalTestSamplesPerKind = 2000;
+    private readonly int transferSamples = 1000;
+    private readonly int transferSteps = 300;
+    private readonly double transferLearningRate = 0.1;
     private readonly int seed;
 
     /// <summary>d: the input dimension of every patch (paper: d → ∞; ours 200 Quick, 1000 Paper).</summary>
@@ -92,11 +103,26 @@ public sealed record TheoryConfig
     /// <summary>Size of each of the two fixed test sets: easy samples and hard samples.</summary>
     public int TestSamplesPerKind { get => testSamplesPerKind; init => testSamplesPerKind = Check(value, nameof(TestSamplesPerKind), 10, 10_000_000); }
 
-    /// <summary>Samples (drawn like training samples) on which a coarse head is re-fitted over frozen features.</summary>
-    public int HeadTrainingSamples { get => headTrainingSamples; init => headTrainingSamples = Check(value, nameof(HeadTrainingSamples), 10, 10_000_000); }
-
     /// <summary>0: fresh samples every step (online SGD, the default); N &gt; 0: a fixed training set of N samples, reshuffled every epoch.</summary>
     public int TrainingSetSize { get => trainingSetSize; init => trainingSetSize = Check(value, nameof(TrainingSetSize), 0, 100_000_000); }
+
+    /// <summary>Neurons per output of the coarse model; 0 (default): m, as the fine model. m·k gives it as many filters as the fine model (capacity control).</summary>
+    public int CoarseNeuronsPerOutput { get => coarseNeuronsPerOutput; init => coarseNeuronsPerOutput = Check(value, nameof(CoarseNeuronsPerOutput), 0, 1_000_000); }
+
+    /// <summary>Easy and hard samples each in the final test sets (drawn in chunks from their own streams): 10,000 resolve a 0.02 error difference.</summary>
+    public int FinalTestSamplesPerKind { get => finalTestSamplesPerKind; init => finalTestSamplesPerKind = Check(value, nameof(FinalTestSamplesPerKind), 10, 100_000_000); }
+
+    /// <summary>Target-task training set of the transfers: this many easy samples with coarse labels (Theorem 2's target data).</summary>
+    public int TransferSamples { get => transferSamples; init => transferSamples = Check(value, nameof(TransferSamples), 10, 10_000_000); }
+
+    /// <summary>SGD steps (batch BatchSize) of each transfer: the linear probe and the full fine-tuning get the same budget.</summary>
+    public int TransferSteps { get => transferSteps; init => transferSteps = Check(value, nameof(TransferSteps), 1, 10_000_000); }
+
+    /// <summary>SGD learning rate of every transfer parameter (head and, when fine-tuning, the first layer); fixed before the runs, not tuned.</summary>
+    public double TransferLearningRate { get => transferLearningRate; init => transferLearningRate = Check(value, nameof(TransferLearningRate), 1e-9, 1e3); }
+
+    /// <summary>Both models, or the coarse model alone.</summary>
+    public TheoryModels Models { get; init; } = TheoryModels.Both;
 
     /// <summary>Placement of the features in R^d.</summary>
     public FeatureBasis Basis { get; init; } = FeatureBasis.StandardBasis;
@@ -116,11 +142,15 @@ public sealed record TheoryConfig
     /// <summary>Outputs of a model trained at <paramref name="granularity"/>.</summary>
     public int OutputsFor(LabelGranularity granularity) => granularity == LabelGranularity.Coarse ? Superclasses : Subclasses;
 
+    /// <summary>Neurons per output of a model trained at <paramref name="granularity"/>.</summary>
+    public int NeuronsFor(LabelGranularity granularity) =>
+        granularity == LabelGranularity.Coarse && CoarseNeuronsPerOutput > 0 ? CoarseNeuronsPerOutput : NeuronsPerOutput;
+
     /// <summary>Quick mode: d = 200, k = 6, 600 steps; a run of both models takes seconds on one CPU core.</summary>
     public static TheoryConfig Quick() => new TheoryConfig().Validate();
 
     /// <summary>The asymptotic regime: d = 1000, k = 16 ≈ d^0.4, 1,000 steps (evaluated every 100: at d = 1000 an evaluation costs about as much as 40 steps).</summary>
-    public static TheoryConfig Paper() => new TheoryConfig { Dimension = 1000, SubclassesPerSuperclass = 16, Steps = 1000, EvalEvery = 100 }.Validate();
+    public static TheoryConfig Full() => new TheoryConfig { Dimension = 1000, SubclassesPerSuperclass = 16, Steps = 1000, EvalEvery = 100, FinalTestSamplesPerKind = 10_000, TransferSamples = 2000 }.Validate();
 
     /// <summary>Checks the relations between fields; returns this configuration so calls chain.</summary>
     public TheoryConfig Validate()
@@ -129,6 +159,8 @@ public sealed record TheoryConfig
             throw new ArgumentException($"{nameof(Dimension)} must be at least the number of orthonormal features 2 + 2·{nameof(SubclassesPerSuperclass)} = {FeatureCount}, got {Dimension}", nameof(Dimension));
         if (CommonPatches + FinePatches > Patches)
             throw new ArgumentException($"{nameof(CommonPatches)} + {nameof(FinePatches)} must be at most {nameof(Patches)} = {Patches}, got {CommonPatches} + {FinePatches}", nameof(Patches));
+        if (!Enum.IsDefined(Models))
+            throw new ArgumentException($"{nameof(Models)} must be {string.Join(" or ", Enum.GetNames<TheoryModels>())}, got {(int)Models}", nameof(Models));
         if (!Enum.IsDefined(Basis))
             throw new ArgumentException($"{nameof(Basis)} must be {string.Join(" or ", Enum.GetNames<FeatureBasis>())}, got {(int)Basis}", nameof(Basis));
         return this;

@@ -14,8 +14,6 @@ public sealed record TheoryModelSummary(
     double HardAccuracy,
     double? SubclassEasyAccuracy,
     double? SubclassHardAccuracy,
-    double RefitHeadEasyAccuracy,   // logistic-regression coarse head on frozen pooled neuron activations
-    double RefitHeadHardAccuracy,
     double CommonAlignment,
     double FineAlignment,
     double FineAlignmentMin);
@@ -24,7 +22,9 @@ public sealed record TheoryModelSummary(
 public sealed record TheorySummary(
     string Label,
     TheoryModelSummary Coarse,
-    TheoryModelSummary Fine,
+    TheoryModelSummary? Fine,       // null when the run trained the coarse model alone
+    TestErrors CoarseErrors,        // the coarse model on the final (large) test sets
+    TheoryTransfer? Transfer,       // the fine model's three transfers to the coarse task, on the same test sets
     int Steps,
     double Seconds,                 // wall time of the whole run (training, evaluation, head re-fits)
     double StepsPerSecond,          // SGD steps per second of the training loop (both models per step), evaluations excluded
@@ -114,12 +114,12 @@ public static class TheoryExperiment
     {
         var text = new StringBuilder();
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"{"run",-40} {"coarse easy",11} {"coarse hard",11} {"fine easy",9} {"fine hard",9} {"refit hard",10} {"align c/f (coarse)",18} {"align c/f (fine)",16} {"steps/s",8}"));
+            $"{"run",-40} {"coarse easy",11} {"coarse hard",11} {"fine easy",9} {"fine hard",9} {"probe hard",10} {"align c/f (coarse)",18} {"align c/f (fine)",16} {"steps/s",8}"));
         foreach (var run in runs)
         {
             var s = run.Summary;
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"{run.Config.Label,-40} {s.Coarse.EasyAccuracy,11:0.000} {s.Coarse.HardAccuracy,11:0.000} {s.Fine.EasyAccuracy,9:0.000} {s.Fine.HardAccuracy,9:0.000} {s.Fine.RefitHeadHardAccuracy,10:0.000} {$"{s.Coarse.CommonAlignment:0.00}/{s.Coarse.FineAlignment:0.00}",18} {$"{s.Fine.CommonAlignment:0.00}/{s.Fine.FineAlignment:0.00}",16} {s.StepsPerSecond,8:0}"));
+                $"{run.Config.Label,-40} {s.Coarse.EasyAccuracy,11:0.000} {s.Coarse.HardAccuracy,11:0.000} {s.Fine?.EasyAccuracy ?? double.NaN,9:0.000} {s.Fine?.HardAccuracy ?? double.NaN,9:0.000} {(s.Transfer is null ? double.NaN : 1 - s.Transfer.LinearProbe.HardError),10:0.000} {$"{s.Coarse.CommonAlignment:0.00}/{s.Coarse.FineAlignment:0.00}",18} {(s.Fine is null ? "—" : $"{s.Fine.CommonAlignment:0.00}/{s.Fine.FineAlignment:0.00}"),16} {s.StepsPerSecond,8:0}"));
         }
         return text.ToString();
     }
@@ -173,7 +173,7 @@ public sealed record TheorySweep(
 
     /// <summary>Full (43 runs): the asymptotic regime d = 1000, k ∈ {2, 4, 8, 12, 16 ≈ d^0.4} × 5 seeds; σ, d ∈ {500, 1000, 2000} and hard share varied for 3 seeds.</summary>
     public static TheorySweep Full() => new(
-        "full", TheoryConfig.Paper(), new[] { 0, 1, 2, 3, 4 }, new[] { 0, 1, 2 },
+        "full", TheoryConfig.Full(), new[] { 0, 1, 2, 3, 4 }, new[] { 0, 1, 2 },
         new[] { 2, 4, 8, 12, 16 }, new[] { 0.05, 0.15, 0.3 }, new[] { 500, 1000, 2000 }, new[] { 0.0, 0.1, 0.3 });
 
     /// <summary>Every configuration of the sweep, without duplicates, in a stable order.</summary>

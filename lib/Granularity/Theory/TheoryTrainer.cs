@@ -20,8 +20,6 @@ public sealed record AlignmentSummary(
     double Fine,       // mean over subclasses (y,c) of max_r ⟨w_{j,r}, v_{y,c}⟩, j = the subclass's output (fine) or its superclass's (coarse)
     double FineMin);   // the least-learned fine feature's alignment
 
-/// <summary>Accuracy of a coarse head re-fitted (logistic regression) on a model's frozen pooled neuron activations.</summary>
-public sealed record HeadRefit(double EasyAccuracy, double HardAccuracy);
 
 /// <summary>One network being trained at one label granularity, with its optimiser.</summary>
 public sealed class TheoryModel : IDisposable
@@ -99,19 +97,18 @@ public sealed class TheoryTrainer : IDisposable
 
     public TheoryModel Model(LabelGranularity granularity) => granularity == LabelGranularity.Coarse ? Coarse : Fine;
 
-    /// <summary>One SGD step of each model on the same batch (fresh samples, or the next slice of the fixed training set).</summary>
+    /// <summary>
+    /// One SGD step of each model on the same batch (fresh samples, or the next slice of the fixed training set), with
+    /// the closed-form gradient of <see cref="TwoLayerConvNet.SgdStep"/> (equal to autograd's; a test checks).
+    /// </summary>
     public void Step()
     {
         using var scope = NewDisposeScope();
         var batch = NextBatch();
-        foreach (var model in new[] { Coarse, Fine })
-        {
-            model.Optimizer.zero_grad();
-            var loss = nn.functional.cross_entropy(model.Net.call(batch.Inputs), batch.LabelsAt(model.Granularity));
-            loss.backward();
-            model.Optimizer.step();
-            model.AddLoss(loss.item<float>());
-        }
+        var flatInputs = batch.Inputs.view(batch.Count * Config.Patches, Config.Dimension);
+        Coarse.AddLoss(Coarse.Net.SgdStep(flatInputs, batch.CoarseLabels, batch.Count, Config.LearningRate));
+        if (Config.Models == TheoryModels.Both)
+            Fine.AddLoss(Fine.Net.SgdStep(flatInputs, batch.FineLabels, batch.Count, Config.LearningRate));
         StepsDone++;
     }
 
@@ -173,49 +170,6 @@ public sealed class TheoryTrainer : IDisposable
         return new AlignmentSummary(common.Average(), fine.Average(), fine.Min());
     }
 
-    /// <summary>
-    /// Transfer by re-fitting: freezes the model, takes its pooled neuron activations h_{j,r}(X) = Σ_p ReLU(⟨w_{j,r}, x_p⟩)
-    /// as features (J·m per sample, standardised), fits a 2-class logistic regression on HeadTrainingSamples samples drawn
-    /// like the training data, and measures it on the easy and hard test sets.
-    /// </summary>
-    public HeadRefit RefitCoarseHead(LabelGranularity granularity, int iterations = 300)
-    {
-        using var scope = NewDisposeScope();
-        var net = Model(granularity).Net;
-        Tensor train, trainLabels, easy, hard;
-        using (no_grad())
-        {
-            using var generator = HierarchicalMultiViewData.NewGenerator(Config.Seed, HierarchicalMultiViewData.SeedStream.HeadTraining);
-            var headSet = OnDevice(Data.Sample(Config.HeadTrainingSamples, Config.HardShareInTraining, generator), longLived: false);
-            train = net.NeuronActivations(headSet.Inputs).flatten(1);
-            trainLabels = headSet.CoarseLabels;
-            var mean = train.mean(new long[] { 0 }, keepdim: true);
-            var std = train.std(0, keepdim: true).clamp_min(1e-6);
-            train = train.sub(mean).div(std);
-            easy = net.NeuronActivations(EasyTest.Inputs).flatten(1).sub(mean).div(std);
-            hard = net.NeuronActivations(HardTest.Inputs).flatten(1).sub(mean).div(std);
-        }
-        // Full-batch gradient descent with the closed-form gradient of the (convex) L2-regularised logistic loss:
-        // no autograd and no optimiser state, so nothing outlives an iteration but the two parameters.
-        const double ridge = 1e-4, rate = 0.5;
-        using (no_grad())
-        {
-            var weight = zeros(new long[] { train.shape[1], 2 }, device: Device);
-            var bias = zeros(new long[] { 2 }, device: Device);
-            var targets = nn.functional.one_hot(trainLabels, 2).to(ScalarType.Float32);
-            var samples = (float)train.shape[0];
-            for (int iteration = 0; iteration < iterations; iteration++)
-            {
-                using var stepScope = NewDisposeScope();
-                var residual = train.matmul(weight).add(bias).softmax(1).sub(targets).div(samples);
-                weight.sub_(train.t().matmul(residual).add(weight.mul(2 * ridge)).mul(rate));
-                bias.sub_(residual.sum(0).mul(rate));
-            }
-            double Accuracy(Tensor x, Tensor labels) => x.matmul(weight).add(bias).argmax(1).eq(labels).to(ScalarType.Float32).mean().item<float>();
-            return new HeadRefit(Accuracy(easy, EasyTest.CoarseLabels), Accuracy(hard, HardTest.CoarseLabels));
-        }
-    }
-
     /// <summary>The columns of metrics.csv, one row per evaluation.</summary>
     public static IReadOnlyList<string> MetricColumns { get; } = new[] { "step" }
         .Concat(new[] { "coarse", "fine" }.SelectMany(level => new[]
@@ -228,7 +182,7 @@ public sealed class TheoryTrainer : IDisposable
 
     /// <summary>
     /// Trains both models for Config.Steps steps, evaluating at step 0, every EvalEvery steps and at the end, then
-    /// re-fits coarse heads. train_loss is the mean batch loss since the previous row (row 0: the untrained model's test loss).
+    /// trains the fine model's transfers and scores every model on the final test sets. train_loss is the mean batch loss since the previous row (row 0: the untrained model's test loss).
     /// </summary>
     public TheoryRunOutcome Run(Action<string>? progress = null)
     {
@@ -240,6 +194,11 @@ public sealed class TheoryTrainer : IDisposable
             TheoryEvaluation? fineEvaluation = null;
             foreach (var model in new[] { Coarse, Fine })
             {
+                if (model == Fine && Config.Models == TheoryModels.CoarseOnly)
+                {
+                    row.AddRange(Enumerable.Repeat(double.NaN, 7));
+                    continue;
+                }
                 var evaluation = Evaluate(model.Granularity);
                 if (model.Granularity == LabelGranularity.Fine) fineEvaluation = evaluation;
                 var alignment = Alignment(model.Granularity);
@@ -250,8 +209,8 @@ public sealed class TheoryTrainer : IDisposable
                     evaluation.EasyAccuracy, evaluation.HardAccuracy, alignment.Common, alignment.Fine, alignment.FineMin,
                 });
             }
-            row.Add(fineEvaluation!.SubclassEasyAccuracy!.Value);
-            row.Add(fineEvaluation.SubclassHardAccuracy!.Value);
+            row.Add(fineEvaluation?.SubclassEasyAccuracy ?? double.NaN);
+            row.Add(fineEvaluation?.SubclassHardAccuracy ?? double.NaN);
             metrics.Add(row.ToArray());
         }
 
@@ -270,20 +229,21 @@ public sealed class TheoryTrainer : IDisposable
             }
         }
 
-        TheoryModelSummary Summarise(TheoryModel model)
+        TheoryModelSummary? Summarise(TheoryModel model)
         {
+            if (model == Fine && Config.Models == TheoryModels.CoarseOnly) return null;
             var evaluation = Evaluate(model.Granularity);
             var alignment = Alignment(model.Granularity);
-            var refit = RefitCoarseHead(model.Granularity);
             var lastRow = metrics.Rows[^1];
             return new TheoryModelSummary(
                 model.Granularity, model.Net.Outputs, lastRow[metrics.IndexOf($"{model.Granularity.ToString().ToLowerInvariant()}_train_loss")],
                 evaluation.EasyAccuracy, evaluation.HardAccuracy, evaluation.SubclassEasyAccuracy, evaluation.SubclassHardAccuracy,
-                refit.EasyAccuracy, refit.HardAccuracy, alignment.Common, alignment.Fine, alignment.FineMin);
+                alignment.Common, alignment.Fine, alignment.FineMin);
         }
 
+        var (coarseErrors, transfer) = TheoryTransferTraining.Evaluate(this);
         var summary = new TheorySummary(
-            Config.Label, Summarise(Coarse), Summarise(Fine), Config.Steps,
+            Config.Label, Summarise(Coarse)!, Summarise(Fine), coarseErrors, transfer, Config.Steps,
             Math.Round(clock.Elapsed.TotalSeconds, 3), Math.Round(Config.Steps / Math.Max(trainingSeconds, 1e-9), 1),
             Device.type.ToString().ToLowerInvariant(), BuildInfo.LibraryVersion);
         return new TheoryRunOutcome(metrics, summary, AlignmentMatrix(LabelGranularity.Coarse), AlignmentMatrix(LabelGranularity.Fine));

@@ -33,7 +33,7 @@ public sealed class TwoLayerConvNet : nn.Module<Tensor, Tensor>
 
     /// <summary>A network with the outputs <paramref name="granularity"/> needs and the sizes and init of <paramref name="config"/>.</summary>
     public static TwoLayerConvNet For(TheoryConfig config, LabelGranularity granularity, Generator generator, Device? device = null) =>
-        new(config.OutputsFor(granularity), config.NeuronsPerOutput, config.Dimension, config.InitStd, generator, device);
+        new(config.OutputsFor(granularity), config.NeuronsFor(granularity), config.Dimension, config.InitStd, generator, device);
 
     public int Outputs { get; }
     public int NeuronsPerOutput { get; }
@@ -56,6 +56,32 @@ public sealed class TwoLayerConvNet : nn.Module<Tensor, Tensor>
         long batch = inputs.shape[0], patches = inputs.shape[1], filters = Outputs * NeuronsPerOutput;
         var preActivations = inputs.reshape(batch * patches, Dimension).matmul(weights.view(filters, Dimension).t());
         return preActivations.relu().view(batch, patches, Outputs, NeuronsPerOutput).sum(1);
+    }
+
+    /// <summary>
+    /// One SGD step on the mean softmax cross-entropy of <paramref name="labels"/>, with the gradient in closed form:
+    /// ∂L/∂w_{j,r} = Σ_b Σ_p 1[⟨w_{j,r}, x_{b,p}⟩ &gt; 0] · (softmax(F(X_b))_j − 1[y_b = j]) / B · x_{b,p}.
+    /// Two matrix products (<see cref="Sgemm"/>) and a few element-wise passes, no autograd graph and no optimiser state;
+    /// the update is written into W in place. <paramref name="flatInputs"/> is the batch as [B·P, d]. Returns the batch loss.
+    /// </summary>
+    public double SgdStep(Tensor flatInputs, Tensor labels, int batch, double learningRate)
+    {
+        long rows = flatInputs.shape[0], filters = Outputs * NeuronsPerOutput;
+        if (flatInputs.dim() != 2 || flatInputs.shape[1] != Dimension || rows % batch != 0)
+            throw new ArgumentException($"inputs must be [batch·patches, {Dimension}], got [{string.Join(", ", flatInputs.shape)}] for batch {batch}", nameof(flatInputs));
+        long patches = rows / batch;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var filterMatrix = weights.view(filters, Dimension);
+        var preActivations = empty(new long[] { rows, filters }, dtype: flatInputs.dtype, device: flatInputs.device);
+        Sgemm.Multiply(flatInputs, false, filterMatrix, true, preActivations, 1f, 0f);
+        var logits = preActivations.relu().view(batch, patches, Outputs, NeuronsPerOutput).sum(new long[] { 1, 3 });
+        var logProbabilities = logits.log_softmax(1);
+        var loss = logProbabilities.gather(1, labels.unsqueeze(1)).mean().neg().item<float>();
+        var logitGradient = logProbabilities.exp_().scatter_add_(1, labels.unsqueeze(1), full(new long[] { batch, 1 }, -1f, device: flatInputs.device)).div_(batch);
+        var preActivationGradient = preActivations.gt_(0).view(batch, patches, Outputs, NeuronsPerOutput).mul_(logitGradient.view(batch, 1, Outputs, 1));
+        Sgemm.Multiply(preActivationGradient.view(rows, filters), true, flatInputs, false, filterMatrix, (float)-learningRate, 1f);
+        return loss;
     }
 
     /// <summary>Alignment max_r ⟨w_{j,r}, v_f⟩ of each output j with each feature row v_f of <paramref name="features"/> [F, d]: [J, F].</summary>

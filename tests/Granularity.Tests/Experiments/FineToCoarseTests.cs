@@ -20,7 +20,7 @@ public sealed class FineToCoarseTests
     public void NamedConfigsValidateAndBadFieldsAreNamed()
     {
         Assert.Same(FineToCoarseConfig.Quick().Validated().GetType(), typeof(FineToCoarseConfig));
-        var full = FineToCoarseConfig.Paper().Validated();
+        var full = FineToCoarseConfig.Full().Validated();
         Assert.True(full.Seeds.Count >= FineToCoarseConfig.Quick().Seeds.Count && full.PretrainingLevels.Count > FineToCoarseConfig.Quick().PretrainingLevels.Count);
         var quick = FineToCoarseConfig.Quick();
         void Bad(FineToCoarseConfig config, string field) => Assert.Contains($"FineToCoarseConfig.{field}", Assert.Throws<ArgumentException>(() => config.Validated()).Message);

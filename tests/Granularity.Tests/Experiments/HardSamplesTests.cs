@@ -90,7 +90,7 @@ public sealed class HardSamplesTests(HardSamplesFixture fixture, ITestOutputHelp
     public void FullModeNamesTheMissingRunsAndTheirCommands()
     {
         var empty = Path.Combine(fixture.Root, "empty");
-        var error = Assert.Throws<MissingRunsException>(() => HardSamples.Run(HardSamplesConfig.Paper(), empty, trainMissing: false));
+        var error = Assert.Throws<MissingRunsException>(() => HardSamples.Run(HardSamplesConfig.Full(), empty, trainMissing: false));
         Assert.Equal(4, error.Missing.Count); // reference + baseline + genus + species
         Assert.Contains(error.Missing, m => m.Contains("species → supercategory, seed 0", StringComparison.Ordinal));
         Assert.Contains(error.Commands, c => c.Contains("finetune --protocol inat2021-resnet34 --pretraining-level species --target-level supercategory --seed 0", StringComparison.Ordinal));
@@ -110,7 +110,7 @@ public sealed class HardSamplesTests(HardSamplesFixture fixture, ITestOutputHelp
         Assert.Contains("HardShare", Assert.Throws<ArgumentException>(() => (quick with { HardShare = 0.7 }).Validated()).Message);
         Assert.Contains("FineLevels", Assert.Throws<ArgumentException>(() => (quick with { FineLevels = ["coarse"] }).Validated()).Message);
         HardSamplesConfig.Quick().Validated();
-        HardSamplesConfig.Paper().Validated();
+        HardSamplesConfig.Full().Validated();
     }
 }
 

@@ -9,7 +9,11 @@ using Xunit.Abstractions;
 
 namespace Granularity.Tests.Notebook;
 
-/// <summary>Every committed notebook, executed headless in Quick mode exactly as `eng/granularity notebooks run` does.</summary>
+/// <summary>
+/// Every committed notebook, executed headless in Quick mode exactly as `eng/granularity notebooks run` does: through
+/// Jupyter (nbclient and the registered .NET Interactive kernel), one client per notebook, against a private artifacts
+/// folder and this build's notebook package.
+/// </summary>
 public class NotebookTests(ITestOutputHelper output, NotebookEnvironment environment) : IClassFixture<NotebookEnvironment>
 {
     public static TheoryData<string> Notebooks()
@@ -26,9 +30,31 @@ public class NotebookTests(ITestOutputHelper output, NotebookEnvironment environ
     [MemberData(nameof(Notebooks))]
     public void NotebookRunsEveryCellInQuickMode(string notebook)
     {
-        var result = NotebookRunner.Run(NotebookPath(notebook), environment.Artifacts.Combine("notebooks"), RunMode.Quick, TimeSpan.FromMinutes(20), environment.Variables);
+        var result = NotebookRunner.Run(NotebookPath(notebook), environment.Artifacts.Combine("notebooks"), RunMode.Quick, TimeSpan.FromMinutes(20), environment: environment.Variables);
         output.WriteLine($"{notebook}: exit {result.ExitCode}, {result.Duration.TotalSeconds:0.0} s, executed copy {result.ExecutedCopy}");
         Assert.True(result.Succeeded, string.Join("\n", result.Failures.Select(f => f.ToString())) + "\n" + (result.Failures.Count == 0 ? result.Log : ""));
+        AssertChartsRenderOffline(result.ExecutedCopy);
+    }
+
+    /// <summary>No script of the executed notebook loads from the network, and plotly.js is embedded once when it draws charts.</summary>
+    internal static void AssertChartsRenderOffline(string executedNotebook)
+    {
+        var outputs = string.Concat(JsonNode.Parse(File.ReadAllText(executedNotebook))!["cells"]!.AsArray()
+            .SelectMany(c => c!["outputs"]?.AsArray() ?? new JsonArray())
+            .SelectMany(o => (o!["data"] as JsonObject)?.Select(d => d.Value switch
+            {
+                JsonArray lines => string.Concat(lines.Select(l => (string?)l)),
+                var node => node?.ToString() ?? "",
+            }) ?? []));
+        var name = Path.GetFileName(executedNotebook);
+        var remote = Regex.Matches(outputs, @"<script[^>]*\ssrc\s*=\s*[""']?(https?:[^""'\s>]+)", RegexOptions.IgnoreCase).Select(m => m.Groups[1].Value)
+            .Concat(Regex.Matches(outputs, @"paths\s*:\s*\{[^}]*['""](https?:[^'""]+)", RegexOptions.IgnoreCase).Select(m => m.Groups[1].Value))
+            .Concat(Regex.Matches(outputs, @"setAttribute\(\s*['""]src['""]\s*,\s*['""](https?:[^'""]+)", RegexOptions.IgnoreCase).Select(m => m.Groups[1].Value))
+            .Distinct().ToList();
+        Assert.True(remote.Count == 0, $"{name}: outputs load scripts from the network: {string.Join(", ", remote)}");
+        if (!outputs.Contains("Plotly.newPlot", StringComparison.Ordinal)) return;
+        var copies = Regex.Matches(outputs, Regex.Escape(InlineCharts.LibraryMarker)).Count;
+        Assert.True(copies == 1, $"{name}: draws charts but embeds plotly.js {copies} times (expected once)");
     }
 
     [Theory]
@@ -72,15 +98,17 @@ public class NotebookTests(ITestOutputHelper output, NotebookEnvironment environ
         Assert.Equal(PackageVersions.TorchSharp, pinned["TorchSharp-cpu"]);
     }
 
-    [Fact]
+    [Theory]
     [Trait("Category", "Notebooks")]
-    public void AFailingCellIsReportedWithNotebookCellAndError()
+    [InlineData(NotebookClient.Jupyter)]
+    [InlineData(NotebookClient.Repl)]
+    public void AFailingCellIsReportedWithNotebookCellAndError(NotebookClient client)
     {
         using var folder = new TempFolder("notebook");
         {
             var notebook = Path.Combine(folder.Path, "99-failing.ipynb");
             File.WriteAllText(notebook, NotebookJson("# 99 · failing", "var x = 40;", "x + undefinedVariable", "x + 2"));
-            var result = NotebookRunner.Run(notebook, Path.Combine(folder.Path, "out"), RunMode.Quick, TimeSpan.FromMinutes(5), environment.Variables);
+            var result = NotebookRunner.Run(notebook, Path.Combine(folder.Path, "out"), RunMode.Quick, TimeSpan.FromMinutes(5), client, environment.Variables);
             Assert.False(result.Succeeded);
             var failure = Assert.Single(result.Failures);
             Assert.Equal("99-failing.ipynb", failure.Notebook);

@@ -42,7 +42,17 @@ public sealed class FigureCatalogTests(HardSamplesFixture fixture)
         Assert.Contains(inat!.Commands, c => c.StartsWith("eng/granularity experiment inat2021 --runs ", StringComparison.Ordinal));
 
         var report = File.ReadAllText(Path.Combine(output, "figures.md"));
-        Assert.Contains("| hard-gain | 06 | ours |", report);
+        Assert.Contains("| [hard-gain](#hard-gain) | 06 | ours |", report);
+        // The gallery: each exported figure with its image (a relative link that resolves), notebook and the run folders it read.
+        var section = report[report.IndexOf("\n## hard-gain\n", StringComparison.Ordinal)..];
+        section = section[..section.IndexOf("\n## ", 3, StringComparison.Ordinal)];
+        var links = System.Text.RegularExpressions.Regex.Matches(section, @"\]\(([^)#]+)\)").Select(m => m.Groups[1].Value).ToList();
+        Assert.Contains(links, l => l.EndsWith("hard-gain.html", StringComparison.Ordinal));
+        Assert.Contains(links, l => l.EndsWith("06-easy-and-hard-samples.ipynb", StringComparison.Ordinal));
+        foreach (var link in links) Assert.True(File.Exists(Path.Combine(output, Uri.UnescapeDataString(link))), $"gallery link {link} does not resolve from {output}");
+        Assert.Contains(byId["hard-gain"].Sources!, s => s.Contains("hardness", StringComparison.Ordinal));
+        Assert.Contains("drawn from (", section);
+        Assert.True(byId["hard-gain"].Sources!.Count(s => !s.Contains("hardness", StringComparison.Ordinal)) >= 2, "the baseline and fine-tuned run folders are listed");
         Assert.Contains("| theory-dynamics | 01 | theory-dynamics |", report);
         Assert.Contains("**missing runs**", report);
         Assert.Contains("## theory-dynamics: missing runs", report);

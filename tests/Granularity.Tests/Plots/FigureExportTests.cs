@@ -21,11 +21,39 @@ public sealed class FigureExportTests : IDisposable
         {
             Assert.Null(files.Png);
             Assert.Null(files.Svg);
+            Assert.Null(files.Pdf);
             return;
         }
         var png = File.ReadAllBytes(files.Png!);
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
-        Assert.Contains("<svg", File.ReadAllText(files.Svg!));
+        var svg = File.ReadAllText(files.Svg!);
+        Assert.Contains("<svg", svg);
+        Assert.Contains("rgb(0, 114, 178)", svg); // the first Okabe–Ito colour, as plotly writes it into SVG
+        var pdf = File.ReadAllBytes(files.Pdf!);
+        Assert.Equal("%PDF-"u8.ToArray(), pdf[..5]);
+        Assert.Equal(1, System.Text.RegularExpressions.Regex.Matches(System.Text.Encoding.Latin1.GetString(pdf), @"/Type\s*/Page[^s]").Count);
+    }
+
+    [Fact]
+    public void Every_path_draws_the_house_style()
+    {
+        var chart = Plotly.NET.CSharp.Chart.Line<double, double, string>(new[] { 1.0, 2, 3 }, new[] { 2.0, 4, 8 }, Name: "doubling");
+        var html = File.ReadAllText(FigureExport.Save(chart, folder.Path, "styled", 400, 300).Html);
+        var inline = Granularity.Notebook.InlineCharts.Html(chart);
+        foreach (var output in new[] { html, inline })
+        {
+            Assert.Contains(HouseStyle.Palette[0], output);
+            Assert.Contains($"\"size\":{HouseStyle.FontSize}", output);
+        }
+        Assert.DoesNotMatch(@"<script[^>]*\ssrc\s*=", inline);
+        Assert.DoesNotContain("require.config", inline);
+    }
+
+    [Fact]
+    public void A_stand_in_figure_carries_the_mark()
+    {
+        var chart = HouseStyle.MarkStandIn(Plotly.NET.CSharp.Chart.Point<double, double, string>(new[] { 1.0 }, new[] { 1.0 }));
+        Assert.Contains(HouseStyle.StandInMark.ToUpperInvariant(), Plotly.NET.GenericChart.toChartHTML(chart));
     }
 
     [Theory]

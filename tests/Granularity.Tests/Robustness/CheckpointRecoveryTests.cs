@@ -16,7 +16,7 @@ internal static class CheckpointFixtures
         using var classifier = model.Create(3);
         using var optimizer = torch.optim.SGD(classifier.parameters(), 0.1, 0.9);
         Checkpoint.Write(path, new CheckpointHeader(Checkpoint.FormatVersion, BuildInfo.LibraryVersion, nameof(TrainingConfig), "{}", model, false,
-            classifier.FeatureCount, 3, Granularity.Hierarchy.LabelMap.PerImage("leaf", 3), "pretraining", 1, 2, ["epoch", "train_loss"], [[1, 0.5]]), classifier, optimizer);
+            classifier.FeatureCount, 3, new CheckpointLabels("leaf", 3, null), "pretraining", 1, 2, ["epoch", "train_loss"], [[1, 0.5]]), classifier, optimizer);
     }
 }
 

@@ -30,5 +30,8 @@ public sealed class RunFolderDamageTests : IDisposable
         Assert.Contains("damaged", lookup.Reason);
         Assert.Contains(RunFolder.SummaryFile, lookup.Reason);
         Assert.Throws<InvalidDataException>(() => store.GetOrRun("toy", config, "Core", _ => new ToySummary(0.5)));
+        Assert.Equal(RunState.Unreadable, Assert.Single(store.List()).State); // `runs list` says so; `runs prune` deletes it
+        Assert.Single(store.Prune());
+        Assert.False(Directory.Exists(made.Folder.Path));
     }
 }

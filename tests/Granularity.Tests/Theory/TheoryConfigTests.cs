@@ -13,7 +13,7 @@ public sealed class TheoryConfigTests
         var quick = TheoryConfig.Quick();
         Assert.Equal((200, 6, 8, 2, 2, 10, 64, 600), (quick.Dimension, quick.SubclassesPerSuperclass, quick.Patches, quick.CommonPatches, quick.FinePatches, quick.NeuronsPerOutput, quick.BatchSize, quick.Steps));
         Assert.Equal((0.15, 0.01, 0.3), (quick.NoiseStd, quick.InitStd, quick.LearningRate));
-        var paper = TheoryConfig.Paper();
+        var paper = TheoryConfig.Full();
         Assert.Equal((1000, 16), (paper.Dimension, paper.SubclassesPerSuperclass));
         Assert.True(paper.SubclassesPerSuperclass <= Math.Pow(paper.Dimension, 0.4) + 1);
         Assert.Equal(2 + 2 * 16, paper.FeatureCount);

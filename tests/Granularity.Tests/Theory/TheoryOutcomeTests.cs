@@ -18,7 +18,7 @@ public sealed class TheoryOutcomeTests
             .ToList();
         foreach (var run in runs)
         {
-            var (coarse, fine) = (run.Summary.Coarse, run.Summary.Fine);
+            var (coarse, fine, transfer) = (run.Summary.Coarse, run.Summary.Fine!, run.Summary.Transfer!);
             // Theorem 1: coarse training reaches ~0 error on easy samples …
             Assert.True(coarse.EasyAccuracy >= 0.98, $"{run.Config.Label}: coarse easy {coarse.EasyAccuracy}");
             // … but a constant error on hard samples.
@@ -29,8 +29,11 @@ public sealed class TheoryOutcomeTests
             Assert.True(fine.HardAccuracy - coarse.HardAccuracy >= 0.15);
             // The mechanism: the fine model's neurons align with the fine features, the coarse model's hardly.
             Assert.True(fine.FineAlignment > 3 * coarse.FineAlignment);
-            // A coarse head re-fitted on the fine model's frozen features keeps most of the hard-sample advantage.
-            Assert.True(fine.RefitHeadHardAccuracy > coarse.HardAccuracy + 0.1);
+            // Transfer (Theorem 2): a coarse head on the fine model's frozen features, trained on easy samples only,
+            // and fine-tuning the first layer with it, keep the hard-sample advantage on the large final test set.
+            Assert.True(transfer.LinearProbe.HardError < run.Summary.CoarseErrors.HardError - 0.1, $"probe {transfer.LinearProbe.HardError} vs coarse {run.Summary.CoarseErrors.HardError}");
+            Assert.True(transfer.FineTuned.HardError < run.Summary.CoarseErrors.HardError - 0.1, $"fine-tuned {transfer.FineTuned.HardError} vs coarse {run.Summary.CoarseErrors.HardError}");
+            Assert.True(transfer.LinearProbe.EasyError < 0.05 && transfer.FineTuned.EasyError < 0.05);
         }
     }
 }

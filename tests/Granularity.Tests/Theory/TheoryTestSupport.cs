@@ -13,7 +13,7 @@ internal static class TheoryTestSupport
     /// <summary>A fast configuration (d = 60, k = 3) for unit tests.</summary>
     public static TheoryConfig Small(int seed = 0) => new TheoryConfig
     {
-        Dimension = 60, SubclassesPerSuperclass = 3, Steps = 60, EvalEvery = 20, TestSamplesPerKind = 200, HeadTrainingSamples = 200, Seed = seed,
+        Dimension = 60, SubclassesPerSuperclass = 3, Steps = 60, EvalEvery = 20, TestSamplesPerKind = 200, TransferSamples = 200, TransferSteps = 30, FinalTestSamplesPerKind = 300, Seed = seed,
     }.Validate();
 
     public static void EnsureNatives() => TorchRuntime.EnsureNativesLoaded();

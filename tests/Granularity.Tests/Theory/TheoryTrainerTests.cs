@@ -50,13 +50,18 @@ public sealed class TheoryTrainerTests
         using var trainer = new TheoryTrainer(Small(), torch.CPU);
         for (int i = 0; i < 5; i++) trainer.Step();
         trainer.Evaluate(LabelGranularity.Fine);
+        TheoryTransferTraining.Evaluate(trainer);        // first use of the transfer path outside the counted window
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         var before = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
         for (int i = 0; i < 300; i++)
         {
             trainer.Step();
             if (i % 50 == 0) { trainer.Evaluate(LabelGranularity.Coarse); trainer.Alignment(LabelGranularity.Fine); }
         }
-        trainer.RefitCoarseHead(LabelGranularity.Fine, iterations: 20);
+        TheoryTransferTraining.Evaluate(trainer);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount);
     }
 

@@ -69,6 +69,35 @@ public sealed class TwoLayerConvNetTests
         Assert.False(float.IsNaN(loss.item<float>()));
     }
 
+    [Theory]
+    [InlineData(2, 5, 40)]
+    [InlineData(6, 3, 300)]
+    public void ClosedFormSgdStepEqualsAutogradSgd(int outputs, int neurons, int dimension)
+    {
+        using var g1 = new Generator(5);
+        using var g2 = new Generator(5);
+        using var closedForm = new TwoLayerConvNet(outputs, neurons, dimension, initStd: 0.3, g1);
+        using var autograd = new TwoLayerConvNet(outputs, neurons, dimension, initStd: 0.3, g2);
+        using var optimizer = optim.SGD(autograd.parameters(), 0.2);
+        for (int step = 0; step < 3; step++)
+        {
+            using var scope = NewDisposeScope();
+            var inputs = randn(12, 6, dimension);
+            var labels = randint(0, outputs, new long[] { 12 });
+            var loss = closedForm.SgdStep(inputs.view(72, dimension), labels, batch: 12, learningRate: 0.2);
+            optimizer.zero_grad();
+            var reference = nn.functional.cross_entropy(autograd.call(inputs), labels);
+            reference.backward();
+            optimizer.step();
+            var expected = reference.item<float>();
+            Assert.True(Math.Abs(expected - loss) <= 1e-5 * Math.Max(1, Math.Abs(expected)), $"step {step}: loss {loss} vs autograd {expected}");
+            var difference = closedForm.Weights.sub(autograd.Weights).abs().max().item<float>();
+            var scale = autograd.Weights.abs().max().item<float>();
+            Assert.True(difference <= 1e-5 * Math.Max(1, scale), $"step {step}: weights differ by {difference} of {scale} ({Sgemm.Backend})");
+        }
+        Assert.Throws<ArgumentException>(() => closedForm.SgdStep(randn(10, dimension), randint(0, outputs, new long[] { 4 }), 4, 0.1));
+    }
+
     [Fact]
     public void InitialisationIsSmallAndSeeded()
     {
