@@ -10,7 +10,7 @@ public static class RunCommands
 {
     public static IEnumerable<Command> Build() => [Group("runs", "the run store: list runs with their state (fresh, stale, incomplete), prune stale ones", List(), Prune())];
 
-    private static Option<string?> Root() => Text("--runs", "run folders root", ProjectPaths.RunsRoot, "DIR");
+    private static Option<string> Root() => Text("--runs", "run folders root", ProjectPaths.RunsRoot, "DIR");
 
     private static Command List()
     {

@@ -38,7 +38,7 @@ public class WordNetRuleReferenceTests
 
     [Theory]
     [MemberData(nameof(HuhDownUp))]
-    public void Huh_down_up_label_sets_are_the_depth_cuts_of_the_nltk_tree(int depth, int classes, string fingerprint)
+    public void HuhDownUpLabelSetsAreTheDepthCutsOfTheNltkTree(int depth, int classes, string fingerprint)
     {
         var tree = Nltk1k;
         Assert.Equal((4, 18), (tree.MinLeafDepth, tree.MaxLeafDepth)); // their wnid_depth: 4 … 18, so 18 sets
@@ -48,14 +48,14 @@ public class WordNetRuleReferenceTests
 
     [Theory]
     [MemberData(nameof(HuhUpDown))]
-    public void Huh_up_down_label_sets_are_the_up_down_cuts_of_the_nltk_tree(int rounds, int classes, string fingerprint)
+    public void HuhUpDownLabelSetsAreTheUpDownCutsOfTheNltkTree(int rounds, int classes, string fingerprint)
     {
         var cut = Nltk1k.Cut(GranularityLevel.UpDown(rounds));
         Assert.Equal((classes, fingerprint), (cut.ClassCount, Fingerprint(cut)));
     }
 
     [Fact]
-    public void The_pointer_order_rule_does_not_give_Huh_et_al_label_sets()
+    public void ThePointerOrderRuleDoesNotGiveHuhEtAlLabelSets()
     {
         var pointer = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet1k, ParentRule.PointerOrder);
         var published = HuhDownUp.Select(row => ((int)row[0], (int)row[1])).ToList();
@@ -65,7 +65,7 @@ public class WordNetRuleReferenceTests
     }
 
     [Fact]
-    public void Nltk_orders_hypernyms_by_synset_name_and_leaves_out_instance_pointers()
+    public void NltkOrdersHypernymsBySynsetNameAndLeavesOutInstancePointers()
     {
         var wordnet = WordNetIsA.Committed();
         Assert.Equal("dog.n.01", wordnet.NltkNameOf("n02084071"));
@@ -89,7 +89,7 @@ public class WordNetRuleReferenceTests
     }
 
     [Fact]
-    public void Up_down_merges_labels_below_another_lifted_label_whatever_the_order()
+    public void UpDownMergesLabelsBelowAnotherLiftedLabelWhateverTheOrder()
     {
         // root ← a ← b ← c (class), a ← d (class), root ← e (class): round 1 lifts c→b, d→a, e→root; b lies below a,
         // and a below root, so every class ends at root (3 classes → 1). Huh et al.'s pairwise loop gives the same.
@@ -105,7 +105,7 @@ public class WordNetRuleReferenceTests
     [InlineData(ParentRule.NltkFirstHypernym)]
     [InlineData(ParentRule.PointerOrder)]
     [InlineData(ParentRule.ShortestPath)]
-    public void No_rule_gives_the_papers_38_classes_and_the_nearest_level_is_reported(ParentRule rule)
+    public void NoRuleGivesThePapers38ClassesAndTheNearestLevelIsReported(ParentRule rule)
     {
         var tree = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, rule);
         Assert.DoesNotContain(Enum.GetValues<CutKind>().SelectMany(tree.CutAll), m => m.ClassCount == 38);
@@ -116,7 +116,7 @@ public class WordNetRuleReferenceTests
     }
 
     [Fact]
-    public void The_old_rule_name_is_refused_with_the_two_rules_it_became()
+    public void TheOldRuleNameIsRefusedWithTheTwoRulesItBecame()
     {
         var error = Assert.Throws<ArgumentException>(() => HierarchySources.ParseRule("first-hypernym"));
         Assert.Contains("nltk-first-hypernym", error.Message);

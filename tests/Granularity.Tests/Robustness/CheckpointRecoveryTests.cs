@@ -39,7 +39,7 @@ public sealed class CheckpointRecoveryTests
 
     [Theory]
     [MemberData(nameof(Damages))]
-    public void A_damaged_newest_checkpoint_is_set_aside_and_the_stage_resumes_from_the_previous_one(string how)
+    public void ADamagedNewestCheckpointIsSetAsideAndTheStageResumesFromThePreviousOne(string how)
     {
         var config = TrainingFixtures.Tiny(epochs: 3).PretrainingPart();
         var straight = TrainingEngine.Pretrain(config, TrainingFixtures.Options(TrainingFixtures.TemporaryRoot()));
@@ -69,7 +69,7 @@ public sealed class CheckpointRecoveryTests
     }
 
     [Fact]
-    public void With_no_good_checkpoint_left_the_stage_restarts_and_says_so()
+    public void WithNoGoodCheckpointLeftTheStageRestartsAndSaysSo()
     {
         var config = TrainingFixtures.Tiny(epochs: 2).PretrainingPart();
         var root = TrainingFixtures.TemporaryRoot();

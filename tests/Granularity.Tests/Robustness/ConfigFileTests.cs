@@ -53,7 +53,7 @@ public sealed class ConfigFileTests
 
     [Theory]
     [MemberData(nameof(Broken))]
-    public void Broken_training_configs_name_the_file_and_the_field(string what, string change, string field)
+    public void BrokenTrainingConfigsNameTheFileAndTheField(string what, string change, string field)
     {
         using var folder = new TempFolder();
         var path = folder.Combine("broken.json");
@@ -73,7 +73,7 @@ public sealed class ConfigFileTests
     [InlineData("null", "$")]
     [InlineData("[]", "$")]
     [InlineData("{\n  \"protocol\": \"quick\"\n  \"seed\": 0\n}", "line 3")]
-    public void Malformed_json_names_the_line(string text, string position)
+    public void MalformedJsonNamesTheLine(string text, string position)
     {
         using var folder = new TempFolder();
         var path = folder.Combine("bad.json");
@@ -85,7 +85,7 @@ public sealed class ConfigFileTests
     [Theory]
     [InlineData("train")]
     [InlineData("finetune")]
-    public void Write_config_then_config_round_trips(string command)
+    public void WriteConfigThenConfigRoundTrips(string command)
     {
         using var folder = new TempFolder();
         foreach (var protocol in new[] { "quick", "quick-linear-probe", "inat2021-resnet34", "imagenet21k-vitb16" })
@@ -101,7 +101,7 @@ public sealed class ConfigFileTests
     }
 
     [Fact]
-    public void Sweep_and_manifest_files_are_checked_the_same_way()
+    public void SweepAndManifestFilesAreCheckedTheSameWay()
     {
         using var folder = new TempFolder();
         var sweep = folder.Combine("sweep.json");

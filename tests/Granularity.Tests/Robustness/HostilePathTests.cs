@@ -34,7 +34,7 @@ public sealed class HostilePathTests
     }
 
     [Fact]
-    public void In_place_tars_skip_hostile_entries_with_a_count_and_an_example_or_refuse_them_when_strict()
+    public void InPlaceTarsSkipHostileEntriesWithACountAndAnExampleOrRefuseThemWhenStrict()
     {
         using var folder = new TempFolder();
         WriteHostileSynsetTar(folder.Path);
@@ -66,7 +66,7 @@ public sealed class HostilePathTests
     [InlineData("files", "extractTo", "a/../../outside")]
     [InlineData("splits", "imageRoot", "../outside")]
     [InlineData("splits", "labelOrder", "../../etc/passwd")]
-    public void A_manifest_path_leaving_its_root_is_refused_before_anything_is_written(string section, string field, string value)
+    public void AManifestPathLeavingItsRootIsRefusedBeforeAnythingIsWritten(string section, string field, string value)
     {
         using var folder = new TempFolder();
         var archives = Directory.CreateDirectory(folder.Combine("archives")).FullName;
@@ -103,7 +103,7 @@ public sealed class HostilePathTests
     [InlineData("\\\\server\\share", false)]
     [InlineData("a\0b", false)]
     [InlineData("", false)]
-    public void SafePath_keeps_inputs_under_their_root(string relative, bool contained)
+    public void SafePathKeepsInputsUnderTheirRoot(string relative, bool contained)
     {
         Assert.Equal(contained, SafePath.IsContained(relative));
         var root = Path.Combine(Path.GetTempPath(), "granularity-safepath-root");

@@ -88,7 +88,7 @@ public sealed class ParserPropertyTests(ITestOutputHelper output)
     private static string Text(byte[] bytes) => Encoding.UTF8.GetString(bytes);
 
     [Fact]
-    public void Edge_lists()
+    public void EdgeLists()
     {
         var valid = string.Join('\n', HierarchyArtifacts.Lines(HierarchyArtifacts.WordNetIsA).Take(40).Select(l => l.Line)) + "\n# comment\nLife,Animalia\nAnimalia,Chordata\n";
         Check("edge list", MutatedText(valid, " ", "\t", "#"), 1000, 1, "edges.txt", bytes =>
@@ -99,7 +99,7 @@ public sealed class ParserPropertyTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void WordNet_artifacts()
+    public void WordNetArtifacts()
     {
         var small = WordNetIsA.Committed().Restrict(new[] { ("n02084071", "test"), ("n09450163", "test"), ("n02503517", "test") });
         var (edges, lemmas, nltk) = (small.FormatEdges(Array.Empty<string>()), small.FormatLemmas(Array.Empty<string>()), small.FormatNltk(Array.Empty<string>()));
@@ -116,7 +116,7 @@ public sealed class ParserPropertyTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Inat2021_categories_csv_and_json()
+    public void Inat2021CategoriesCsvAndJson()
     {
         var csv = Inat2021.FormatCategoriesCsv(Inat2021.CommittedCategories().Take(25));
         Check("iNat2021 categories CSV", MutatedText(csv, "\"", ",,"), 800, 3, "categories.csv", bytes =>
@@ -140,7 +140,7 @@ public sealed class ParserPropertyTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Inat2021_coco_annotations()
+    public void Inat2021CocoAnnotations()
     {
         using var folder = new TempFolder();
         DataFixtures.WriteINatSplit(folder.Path, "val", 3, 2, size: 16);
@@ -155,7 +155,7 @@ public sealed class ParserPropertyTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Dataset_manifests()
+    public void DatasetManifests()
     {
         using var folder = new TempFolder();
         var path = folder.Combine("m.json");
@@ -170,7 +170,7 @@ public sealed class ParserPropertyTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Training_and_sweep_configs()
+    public void TrainingAndSweepConfigs()
     {
         using var folder = new TempFolder();
         var path = folder.Combine("c.json");
@@ -189,7 +189,7 @@ public sealed class ParserPropertyTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Run_folder_files()
+    public void RunFolderFiles()
     {
         using var folder = new TempFolder();
         var table = new MetricsTable(new[] { "epoch", "train_loss", "val_top1_error" });
@@ -229,7 +229,7 @@ public sealed class ParserPropertyTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Tar_headers_read_in_place()
+    public void TarHeadersReadInPlace()
     {
         using var folder = new TempFolder();
         var path = folder.Combine("n01440764.tar");
@@ -269,7 +269,7 @@ public sealed class ParserPropertyTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Image_indexes()
+    public void ImageIndexes()
     {
         using var folder = new TempFolder();
         DataFixtures.WriteSynsetTar(folder.Path, "n01440764", 3, 1);
@@ -296,7 +296,7 @@ public sealed class ParserPropertyTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Jpeg_and_png_headers_through_the_decoder()
+    public void JpegAndPngHeadersThroughTheDecoder()
     {
         var jpeg = DataFixtures.NoisyJpeg(40, 30, 3);
         var png = DataFixtures.TwoHalves(40, 30, new SKColor(255, 0, 0), new SKColor(0, 0, 255), SKEncodedImageFormat.Png);

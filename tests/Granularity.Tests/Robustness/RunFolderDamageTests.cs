@@ -14,7 +14,7 @@ public sealed class RunFolderDamageTests : IDisposable
     private sealed record ToySummary(double Accuracy);
 
     [Fact]
-    public void A_bit_flipped_summary_is_unreadable_not_fresh()
+    public void ABitFlippedSummaryIsUnreadableNotFresh()
     {
         var store = new RunStore(root.FullName);
         var config = new ToyConfig(1);
