@@ -22,6 +22,7 @@ public sealed record Estimate(double Value, double Low, double High, int Count, 
 /// <param name="OnlyAWrong">items arm A gets wrong and arm B right</param>
 /// <param name="OnlyBWrong">items arm B gets wrong and arm A right</param>
 /// <param name="PValue">two-sided exact p-value</param>
+/// <param name="Method">the test, in words</param>
 public sealed record PairedTest(int OnlyAWrong, int OnlyBWrong, double PValue, string Method);
 
 /// <summary>

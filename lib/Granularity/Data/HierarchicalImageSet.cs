@@ -66,7 +66,7 @@ public sealed class HierarchicalImageSet
 
     /// <summary>
     /// CIFAR-100: the official test set; <paramref name="validationPerClass"/> training images of each class (a fixed seeded
-    /// draw) held out for validation. Target = superclass, leaf = class. <paramref name="trainLimit"/> keeps a class-balanced
+    /// draw) held out for validation. Target = superclass, leaf = class. <paramref name="trainLimitPerClass"/> keeps a class-balanced
     /// prefix of the training images (0 = all), for tests and quick runs.
     /// </summary>
     public static HierarchicalImageSet FromCifar100(Cifar100Split train, Cifar100Split test, Cifar100Tree tree, int validationPerClass = 50, int seed = 0, int trainLimitPerClass = 0)

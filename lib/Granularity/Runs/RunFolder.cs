@@ -73,5 +73,10 @@ public sealed class RunFolder
 }
 
 /// <summary>Identity of a run folder: what made it, under which config key, result version and folder format.</summary>
+/// <param name="Experiment">the experiment's folder name in the store</param>
+/// <param name="Key">the config key (the folder's name)</param>
+/// <param name="ResultVersion">the result version of the code that made the run</param>
 /// <param name="Layers">the library layers whose sources <paramref name="ResultVersion"/> covers</param>
+/// <param name="FormatVersion">the run folder format</param>
+/// <param name="ConfigType">the config's .NET type</param>
 public sealed record RunManifest(string Experiment, string Key, string ResultVersion, string[] Layers, int FormatVersion, string ConfigType);

@@ -15,6 +15,10 @@ public sealed class InMemoryBatchSource : IBatchSource, IDisposable
 
     /// <param name="images">N×C×H×W float (kept; disposed with this source).</param>
     /// <param name="labels">N class ids in [0, <paramref name="classCount"/>).</param>
+    /// <param name="classCount">classes of the level</param>
+    /// <param name="batchSize">images per batch</param>
+    /// <param name="shuffle">reshuffle every epoch</param>
+    /// <param name="seed">seed of the shuffles</param>
     public InMemoryBatchSource(Tensor images, long[] labels, int classCount, int batchSize, bool shuffle, int seed)
     {
         if (images.shape.Length != 4) throw new ArgumentException($"images must be N×C×H×W, got shape [{string.Join(", ", images.shape)}]");

@@ -31,7 +31,7 @@ public sealed class FigureExportTests : IDisposable
         Assert.Contains("rgb(0, 114, 178)", svg); // the first Okabe–Ito colour, as plotly writes it into SVG
         var pdf = File.ReadAllBytes(files.Pdf!);
         Assert.Equal("%PDF-"u8.ToArray(), pdf[..5]);
-        Assert.Equal(1, System.Text.RegularExpressions.Regex.Matches(System.Text.Encoding.Latin1.GetString(pdf), @"/Type\s*/Page[^s]").Count);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(System.Text.Encoding.Latin1.GetString(pdf), @"/Type\s*/Page[^s]"));
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed class TheoryRunFolderTests
         var (features, values) = TheoryExperiment.ReadAlignment(loaded.Folder, LabelGranularity.Fine);
         Assert.Equal(config.FeatureCount, features.Count);
         Assert.Equal(config.Subclasses, values.GetLength(0));
-        Assert.Equal(first.Summary.Fine.FineAlignment,
+        Assert.Equal(first.Summary.Fine!.FineAlignment,
             Enumerable.Range(0, config.Subclasses).Average(s => values[s, HierarchicalMultiViewData.FineFeatureRow(s)]), 5);
 
         var other = TheoryExperiment.GetOrRun(config with { Seed = 1 }, root);

@@ -36,7 +36,7 @@ public sealed class TheoryStudyTests(TinyStudy tiny) : IClassFixture<TinyStudy>
         Assert.Equal(2 * config.Dimensions.Count, result.Scaling.Count);
         foreach (var point in result.Scaling)
         {
-            Assert.Equal(TheoryStudyConfig.LargestK(point.Dimension) == point.K || TheoryStudyConfig.SmallK(point.Dimension) == point.K, true);
+            Assert.True(TheoryStudyConfig.LargestK(point.Dimension) == point.K || TheoryStudyConfig.SmallK(point.Dimension) == point.K);
             foreach (var values in new[] { point.Coarse, point.Readout, point.LinearProbe, point.FineTuned })
             {
                 Assert.Equal(2, values.Values.Count);
