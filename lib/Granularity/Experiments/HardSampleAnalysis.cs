@@ -180,6 +180,12 @@ public sealed class HardSamplesResult
         return Config.FineLevels.ToDictionary(l => l, l => (b - MeanError(Correct(l), all)) / b);
     }
 
+    /// <summary>The hardest <see cref="HardSamplesConfig.HardShare"/> of the test images by the config's definition.</summary>
+    public HashSet<int> HardestImages() => HardestSet(Scores(Config.Definition), Config.HardShare);
+
+    /// <summary>The error of one model's per-image correctness over <paramref name="members"/>.</summary>
+    public static double ErrorOf(bool[] correct, int[] members) => Error(correct, members);
+
     private HashSet<int> HardestSet(double[] s, double share)
     {
         var n = Math.Max(1, (int)Math.Round(share * s.Length));

@@ -33,7 +33,7 @@ public sealed record HardSamplesConfig(
     IReadOnlyList<int> Seeds,           // seeds of the compared baseline and fine runs; never Reference.Seed
     int Bins = 5,                       // hardness quantile bins; bin 1 holds the hardest images
     double HardShare = 0.2,             // share of test images called hard (the lowest-scoring quantile) [ours]
-    HardnessDefinition Definition = HardnessDefinition.TargetProbability) // the definition the gain is measured with
+    HardnessDefinition Definition = HardnessDefinition.TargetProbability) : IExperimentConfig<HardSamplesConfig> // the definition the gain is measured with
 {
     /// <summary>The evaluation split a real dataset is scored on; synthetic data has "easy" and "hard" with a ground truth.</summary>
     public const string GroundTruthHardSplit = "hard";

@@ -7,9 +7,6 @@ using Chart = Plotly.NET.CSharp.Chart;
 
 namespace Granularity.Plots;
 
-/// <summary>One row of notebook 06's "results vs paper" table.</summary>
-public sealed record HardSampleClaimCheck(string Claim, string Paper, string Ours, string Expected, bool Holds);
-
 /// <summary>Chart builders and tables of notebook 06 (easy and hard samples), all from a <see cref="HardSamplesResult"/>.</summary>
 public static class HardSampleCharts
 {
@@ -147,46 +144,6 @@ public static class HardSampleCharts
             new StringDataFrameColumn("fine error %", rows.Select(r => (100 * r.FineError).ToString("0.0", CultureInfo.InvariantCulture))),
             new StringDataFrameColumn("reduction (points)", rows.Select(r => (100 * r.Reduction).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture))),
             new StringDataFrameColumn("share of total reduction", rows.Select(r => double.IsNaN(r.ShareOfTotalReduction) ? "–" : r.ShareOfTotalReduction.ToString("P0", CultureInfo.InvariantCulture))));
-    }
-
-    /// <summary>What the paper (and its theory) says about easy and hard samples, beside what this study measured.</summary>
-    public static IReadOnlyList<HardSampleClaimCheck> ClaimChecks(HardSamplesResult result)
-    {
-        var checks = new List<HardSampleClaimCheck>();
-        var definitions = result.Definitions();
-        var chosen = definitions.First(d => d.Definition == result.Config.Definition);
-        if (result.HasGroundTruth)
-            checks.Add(new("Our hardness definition finds the known hard samples", "– (the paper defines hard samples only in its theory)",
-                string.Join(", ", definitions.Select(d => $"{Words(d.Definition)} AUC {Number(d.GroundTruthAuc)}")), "AUC ≥ 0.8 (0.5 = chance)", chosen.GroundTruthAuc >= 0.8));
-        var others = definitions.Where(d => d.Definition != result.Config.Definition).ToList();
-        checks.Add(new("The definitions agree with each other", "–",
-            string.Join(", ", others.Select(d => $"{Words(d.Definition)} ρ {Number(d.SpearmanWithDefault)}")), "ρ > 0.5", others.All(d => d.SpearmanWithDefault > 0.5)));
-        var gains = result.Gains();
-        foreach (var level in result.Config.FineLevels)
-        {
-            var hard = gains.First(g => g.FineLevel == level && g.Group.StartsWith("hard", StringComparison.Ordinal));
-            var easy = gains.First(g => g.FineLevel == level && g.Group.StartsWith("easy", StringComparison.Ordinal));
-            checks.Add(new($"Fine ({level}) pretraining's gain lies mostly on hard images", "Thm 1–2: coarse training fails on hard samples only; fine training fixes them",
-                $"reduction: hard {100 * hard.Reduction:+0.0;-0.0} points, easy {100 * easy.Reduction:+0.0;-0.0}; hardest {result.Config.HardShare:P0} hold {(double.IsNaN(hard.ShareOfTotalReduction) ? "–" : hard.ShareOfTotalReduction.ToString("P0", CultureInfo.InvariantCulture))} of the total reduction",
-                $"hard reduction > easy reduction; share > {result.Config.HardShare:P0}",
-                hard.Reduction > easy.Reduction && hard.ShareOfTotalReduction > result.Config.HardShare));
-        }
-        foreach (var (level, relative) in result.RelativeErrorReduction())
-            checks.Add(new($"Relative error reduction, {level} pretraining", result.Config.Name == "inat2021" ? "8.76% (iNat2021, best level)" : "8.76% on iNat2021 (not comparable to synthetic data)",
-                relative.ToString("P1", CultureInfo.InvariantCulture), "> 0", relative > 0));
-        return checks;
-    }
-
-    /// <summary>The claim checks as a DataFrame.</summary>
-    public static DataFrame ResultsVsPaper(HardSamplesResult result)
-    {
-        var checks = ClaimChecks(result);
-        return new DataFrame(
-            new StringDataFrameColumn("claim", checks.Select(c => c.Claim)),
-            new StringDataFrameColumn("paper", checks.Select(c => c.Paper)),
-            new StringDataFrameColumn("ours", checks.Select(c => c.Ours)),
-            new StringDataFrameColumn("expected", checks.Select(c => c.Expected)),
-            new StringDataFrameColumn("holds", checks.Select(c => c.Holds ? "yes" : "NO")));
     }
 
     private static string Source(HardSamplesResult result) =>

@@ -216,7 +216,7 @@ public sealed class DataFormatTests
         {
             var manifest = DatasetManifest.Load(name!);
             Assert.NotEmpty(manifest.Files);
-            Assert.Contains("terms", manifest.TermsOfUse, StringComparison.OrdinalIgnoreCase);
+            Assert.False(string.IsNullOrWhiteSpace(manifest.TermsOfUse), $"{name}: the manifest must state its terms of use or licence");
             Assert.True(File.Exists(Path.Combine(ProjectPaths.ManifestsRoot, name + ".md")), $"{name}.md is missing");
             foreach (var order in manifest.LabelOrders)
             {

@@ -82,8 +82,10 @@ public sealed class HardSamplesTests(HardSamplesFixture fixture, ITestOutputHelp
         Assert.Equal(3, HardSampleCharts.DefinitionTable(result).Rows.Count);
         Assert.Equal(4, HardSampleCharts.BinTable(result).Rows.Count);
         Assert.Equal(5, HardSampleCharts.GainTable(result).Rows.Count); // hard, easy, truly hard, truly easy, all
-        var checks = HardSampleCharts.ClaimChecks(result);
-        Assert.Contains(checks, c => c.Claim.StartsWith("Our hardness definition", StringComparison.Ordinal) && c.Holds);
+        var claims = HardSampleStudy.Claims(result);
+        Assert.Contains(claims, c => c.Id == "hard.definition-finds-hard" && c.Verdict == Granularity.Core.Verdict.Holds);
+        Assert.All(claims.Where(c => c.Id.StartsWith("hard.gain-on-hard", StringComparison.Ordinal)), c => Assert.NotNull(c.Note));
+        Assert.All(claims, c => Assert.NotEqual(Granularity.Core.Verdict.NotTested, c.Verdict));
     }
 
     [Fact]
