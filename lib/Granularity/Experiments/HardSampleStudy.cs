@@ -9,7 +9,7 @@ namespace Granularity.Experiments;
 /// </summary>
 public sealed class HardSampleStudy : IExperiment<HardSamplesConfig, HardSamplesResult>
 {
-    public static string Name => HardSamples.ExperimentName;
+    public static string Name => HardnessScoring.ExperimentName;
 
     /// <summary>Read-only policies never train: missing runs raise <see cref="MissingRunsException"/> with their commands.</summary>
     public static HardSamplesResult Run(HardSamplesConfig config, RunPolicy policy) =>

@@ -114,10 +114,18 @@ public sealed record RealImagesConfig(
         LabelSets = ["leaf", "kmeans_within_2", "kmeans_across_2", "rand_nested", "rand_across", "instance"],
     };
 
-    // To be filled in from `granularity experiment real-images --search` (with its provenance). Empty: Quick's first run
-    // searches on validation and keeps the result in its own run folder (the shared VM was too loaded to run it in time).
-    private static readonly IReadOnlyList<ArmSchedule> QuickSchedules = [];
-    private const string QuickScheduleProvenance = "searched on the validation split at the start of the first run";
+    // Chosen by `granularity experiment real-images --search` (grid epochs {3, 6} × Adam lr {2e-3, 5e-3}, every arm alike,
+    // the baseline included, validation = drawings 15–16), run once on 2026-12-01; search.csv of that run holds every cell.
+    private static readonly IReadOnlyList<ArmSchedule> QuickSchedules =
+    [
+        new("target", 6, 0.002, 0.27479338842975204),
+        new("leaf", 6, 0.005, 0.3760330578512397),
+        new("kmeans_within_4", 6, 0.005, 0.3677685950413223),
+        new("rand_nested", 6, 0.005, 0.45041322314049587),
+        new("drawing", 6, 0.005, 0.4731404958677686),
+        new("instance", 6, 0.002, 0.6239669421487604),
+    ];
+    private const string QuickScheduleProvenance = "chosen on the validation split (drawings 15–16) by `granularity experiment real-images --search`, grid epochs {3, 6} × lr {2e-3, 5e-3}, run once on 2026-12-01 and committed";
 }
 
 /// <summary>One (seed, label set, readout) of the experiment: target error on the test split, overall and on easy / hard images.</summary>

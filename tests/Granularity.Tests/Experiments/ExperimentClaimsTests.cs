@@ -20,7 +20,7 @@ public class ExperimentClaimsTests
     }
 
     [Fact]
-    public void Leaf_claim_holds_when_leaf_pretraining_is_better_on_every_resample()
+    public void LeafClaimHoldsWhenLeafPretrainingIsBetterOnEveryResample()
     {
         var claim = Assert.Single(FineToCoarse.Claims(Synthetic([0.40, 0.45, 0.38, 0.42], [0.10, 0.12, 0.09, 0.15])));
         Assert.Equal(Verdict.Holds, claim.Verdict);
@@ -29,14 +29,14 @@ public class ExperimentClaimsTests
     }
 
     [Fact]
-    public void Leaf_claim_fails_or_is_inconclusive_when_the_data_disagree()
+    public void LeafClaimFailsOrIsInconclusiveWhenTheDataDisagree()
     {
         Assert.Equal(Verdict.DoesNotHold, Assert.Single(FineToCoarse.Claims(Synthetic([0.10, 0.12, 0.09], [0.40, 0.45, 0.38]))).Verdict);
         Assert.Equal(Verdict.Inconclusive, Assert.Single(FineToCoarse.Claims(Synthetic([0.30, 0.10, 0.32], [0.10, 0.30, 0.12]))).Verdict);
     }
 
     [Fact]
-    public void Inat2021_claims_with_one_seed_are_inconclusive_by_rule()
+    public void Inat2021ClaimsWithOneSeedAreInconclusiveByRule()
     {
         var config = Inat2021ExperimentConfig.Quick();
         Inat2021Row Row(string kind, string labelling, int classes, double error) => new(kind, labelling, labelling, classes, [error], error, error, error, null, 0);
@@ -54,7 +54,7 @@ public class ExperimentClaimsTests
     }
 
     [Fact]
-    public void ImageNet_claims_hold_with_enough_seeds_in_the_papers_direction()
+    public void ImageNetClaimsHoldWithEnoughSeedsInThePapersDirection()
     {
         var config = ImageNetExperimentConfig.Quick() with { Seeds = [0, 1, 2] };
         var rows = new[]

@@ -14,7 +14,7 @@ public class NotebookFormatTests
 
     [Theory]
     [MemberData(nameof(NotebookTests.Notebooks), MemberType = typeof(NotebookTests))]
-    public void Every_cell_has_a_unique_nbformat_4_5_id(string notebook)
+    public void EveryCellHasAUniqueNbformat45Id(string notebook)
     {
         var root = JsonNode.Parse(File.ReadAllText(Path.Combine(ProjectPaths.RepositoryRoot, "notebooks", notebook)))!;
         Assert.True((int?)root["nbformat"] == 4 && (int?)root["nbformat_minor"] >= 5, $"{notebook}: nbformat must be 4.5 or later");
@@ -26,7 +26,7 @@ public class NotebookFormatTests
     }
 
     [Fact]
-    public void Every_notebook_validates_with_nbformat_without_a_warning()
+    public void EveryNotebookValidatesWithNbformatWithoutAWarning()
     {
         var notebooks = NotebookRunner.Notebooks();
         // -W error: nbformat's warnings (e.g. MissingIDFieldWarning, "will become a hard error") fail the check.
@@ -38,7 +38,7 @@ public class NotebookFormatTests
     }
 
     [Fact]
-    public void The_validator_rejects_a_notebook_without_cell_ids()
+    public void TheValidatorRejectsANotebookWithoutCellIds()
     {
         using var folder = new TempFolder("nbformat");
         {
@@ -63,7 +63,7 @@ public class NotebookFormatTests
 
     [Theory]
     [MemberData(nameof(Documents))]
-    public void Every_relative_link_resolves(string document)
+    public void EveryRelativeLinkResolves(string document)
     {
         var path = Path.Combine(ProjectPaths.RepositoryRoot, document);
         var broken = RelativeLinks(MarkdownOf(path))
@@ -73,7 +73,7 @@ public class NotebookFormatTests
     }
 
     [Fact]
-    public void The_link_check_finds_a_broken_link()
+    public void TheLinkCheckFindsABrokenLink()
     {
         var links = RelativeLinks("See [04](04-inat2021.ipynb), [web](https://example.org), [anchor](#summary) and `[code](x.md)`.").ToList();
         Assert.Equal(["04-inat2021.ipynb"], links);
@@ -127,7 +127,7 @@ public class NotebookFormatTests
 public class NotebookProgressTests
 {
     [Fact]
-    public void The_bar_shows_fraction_rate_and_eta()
+    public void TheBarShowsFractionRateAndEta()
     {
         var bar = NotebookProgress.Bar(new ProgressUpdate("pretraining [leaf] epoch 2/6", "", 1000, 2000, "img", TimeSpan.FromSeconds(10), "loss 0.1"));
         Assert.Contains(new string('█', 12) + new string('░', 12), bar);
@@ -138,7 +138,7 @@ public class NotebookProgressTests
     }
 
     [Fact]
-    public void Outside_a_kernel_it_writes_text_lines()
+    public void OutsideAKernelItWritesTextLines()
     {
         var progress = NotebookProgress.Create();
         Assert.False(progress.Draws);

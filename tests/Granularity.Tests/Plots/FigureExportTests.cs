@@ -35,7 +35,7 @@ public sealed class FigureExportTests : IDisposable
     }
 
     [Fact]
-    public void Every_path_draws_the_house_style()
+    public void EveryPathDrawsTheHouseStyle()
     {
         var chart = Plotly.NET.CSharp.Chart.Line<double, double, string>(new[] { 1.0, 2, 3 }, new[] { 2.0, 4, 8 }, Name: "doubling");
         var html = File.ReadAllText(FigureExport.Save(chart, folder.Path, "styled", 400, 300).Html);
@@ -50,7 +50,7 @@ public sealed class FigureExportTests : IDisposable
     }
 
     [Fact]
-    public void A_stand_in_figure_carries_the_mark()
+    public void AStandInFigureCarriesTheMark()
     {
         var chart = HouseStyle.MarkStandIn(Plotly.NET.CSharp.Chart.Point<double, double, string>(new[] { 1.0 }, new[] { 1.0 }));
         Assert.Contains(HouseStyle.StandInMark.ToUpperInvariant(), Plotly.NET.GenericChart.toChartHTML(chart));
