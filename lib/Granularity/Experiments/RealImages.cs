@@ -77,13 +77,13 @@ public sealed record RealImagesConfig(
 
     /// <summary>
     /// Quick: the committed Omniglot small subsets, 5 seeds, the arms that carry each claim, LP / full FT / mapped-up
-    /// readouts. Schedules: chosen by <see cref="RealImages.SearchSchedules"/> on validation at the first run (see provenance).
+    /// readouts. Schedules: chosen on validation by <see cref="RealImages.SearchSchedules"/> once and committed (see provenance).
     /// </summary>
     public static RealImagesConfig Quick() => new(
         Name: "quick",
         Dataset: RealImageDataset.OmniglotSmall,
         Seeds: [0, 1, 2, 3, 4],
-        LabelSets: ["leaf", "kmeans_within_4", "rand_nested", "drawing", "instance"],
+        LabelSets: ["leaf", "kmeans_within_4", "kmeans_across_4", "rand_nested", "rand_across", "drawing", "instance"],
         Readouts: [Readout.LinearProbe, Readout.FineTuning],
         Schedules: QuickSchedules,
         ScheduleProvenance: QuickScheduleProvenance,
@@ -115,17 +115,19 @@ public sealed record RealImagesConfig(
     };
 
     // Chosen by `granularity experiment real-images --search` (grid epochs {3, 6} × Adam lr {2e-3, 5e-3}, every arm alike,
-    // the baseline included, validation = drawings 15–16), run once on 2026-12-01; search.csv of that run holds every cell.
+    // the baseline included, validation = drawings 15–16), run once on 2026-12-01 with --threads 1; search.csv of that run holds every cell.
     private static readonly IReadOnlyList<ArmSchedule> QuickSchedules =
     [
-        new("target", 6, 0.002, 0.27479338842975204),
+        new("target", 6, 0.005, 0.27892561983471076),
         new("leaf", 6, 0.005, 0.3760330578512397),
-        new("kmeans_within_4", 6, 0.005, 0.3677685950413223),
-        new("rand_nested", 6, 0.005, 0.45041322314049587),
-        new("drawing", 6, 0.005, 0.4731404958677686),
+        new("kmeans_within_4", 6, 0.005, 0.3367768595041322),
+        new("kmeans_across_4", 6, 0.005, 0.3760330578512397),
+        new("rand_nested", 6, 0.005, 0.4359504132231405),
+        new("rand_across", 6, 0.005, 0.5103305785123967),
+        new("drawing", 6, 0.005, 0.5289256198347108),
         new("instance", 6, 0.002, 0.6239669421487604),
     ];
-    private const string QuickScheduleProvenance = "chosen on the validation split (drawings 15–16) by `granularity experiment real-images --search`, grid epochs {3, 6} × lr {2e-3, 5e-3}, run once on 2026-12-01 and committed";
+    private const string QuickScheduleProvenance = "chosen on the validation split (drawings 15–16) by `granularity experiment real-images --search`, grid epochs {3, 6} × lr {2e-3, 5e-3}, run once on 2026-12-01 (1 thread) and committed";
 }
 
 /// <summary>One (seed, label set, readout) of the experiment: target error on the test split, overall and on easy / hard images.</summary>

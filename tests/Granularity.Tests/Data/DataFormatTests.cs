@@ -221,7 +221,8 @@ public sealed class DataFormatTests
             foreach (var order in manifest.LabelOrders)
             {
                 var path = Path.Combine(ProjectPaths.ManifestsRoot, order.File);
-                var count = path.EndsWith(".txt") ? ImageNetClasses.ReadWnids(path).Length
+                var count = path.EndsWith("cifar100-tree.txt") ? Cifar100.Tree(path).FineNames.Count
+                    : path.EndsWith(".txt") ? ImageNetClasses.ReadWnids(path).Length
                     : path.EndsWith(".tsv") ? ImageNetClasses.ReadImageNet1k(path).Wnids.Length
                     : File.ReadLines(path).Count(l => l.Length > 0) - 1;
                 Assert.True(order.Classes == count, $"{name}: {order.File} has {count} classes, manifest says {order.Classes}");
