@@ -30,7 +30,7 @@ public class NotebookTests(ITestOutputHelper output, NotebookEnvironment environ
     [MemberData(nameof(Notebooks))]
     public void NotebookRunsEveryCellInQuickMode(string notebook)
     {
-        var result = NotebookRunner.Run(NotebookPath(notebook), environment.Artifacts.Combine("notebooks"), RunMode.Quick, TimeSpan.FromMinutes(20), environment: environment.Variables);
+        var result = NotebookRunner.Run(NotebookPath(notebook), environment.Artifacts.Combine("notebooks"), RunMode.Quick, TimeSpan.FromMinutes(40), environment: environment.Variables);
         output.WriteLine($"{notebook}: exit {result.ExitCode}, {result.Duration.TotalSeconds:0.0} s, executed copy {result.ExecutedCopy}");
         Assert.True(result.Succeeded, string.Join("\n", result.Failures.Select(f => f.ToString())) + "\n" + (result.Failures.Count == 0 ? result.Log : ""));
         AssertChartsRenderOffline(result.ExecutedCopy);
