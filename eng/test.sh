@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 eng/bootstrap.sh
 results="artifacts/test-results"
 rm -rf "$results"
-untracked() { git status --porcelain --ignored --untracked-files=all 2>/dev/null | grep -Ev '(^|/)(bin|obj)/|artifacts/(test-results|feed)/' | sort || true; }
+# The Jupyter kernel registration (artifacts/jupyter) is made by the build on purpose, like the feed.
+untracked() { git status --porcelain --ignored --untracked-files=all 2>/dev/null | grep -Ev '(^|/)(bin|obj)/|artifacts/(test-results|feed|jupyter)/' | sort || true; }
 before=$(untracked)
 private_tmp=$(mktemp -d "${TMPDIR:-/tmp}/granularity-test-run-XXXXXX")
 status=0
