@@ -23,13 +23,15 @@ if [ -n "$counters" ]; then
 fi
 # Ours (granularity-*) must be gone; other tools' scratch files (NuGet, MSBuild) are listed and go with the folder.
 leftovers=$(find "$private_tmp" -mindepth 1 -maxdepth 1 -name 'granularity-*' 2>/dev/null | sed "s#^$private_tmp/#  tmp: #" || true)
+# What is inside them, so the test that left it can be found.
+inside=$(find "$private_tmp" -mindepth 2 -maxdepth 4 -path "$private_tmp/granularity-*" 2>/dev/null | sed "s#^$private_tmp/#    #" | head -40 || true)
 others=$(find "$private_tmp" -mindepth 1 -maxdepth 1 ! -name 'granularity-*' -printf '%f ' 2>/dev/null || true)
 [ -n "$others" ] && echo "tool scratch files in the tests' temporary folder (removed with it): $others"
 rm -rf "$private_tmp"
 new_in_repository=$(comm -13 <(echo "$before") <(untracked) | sed 's/^/  repository: /')
 if [ -n "$leftovers$new_in_repository" ]; then
   echo "the tests left files behind:"
-  [ -n "$leftovers" ] && echo "$leftovers"
+  [ -n "$leftovers" ] && echo "$leftovers" && echo "$inside"
   [ -n "$new_in_repository" ] && echo "$new_in_repository"
   [ $status -eq 0 ] && status=1
 fi

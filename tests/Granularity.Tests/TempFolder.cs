@@ -2,14 +2,17 @@ namespace Granularity.Tests;
 
 /// <summary>
 /// A fresh folder under this test process's own temporary root, deleted on <see cref="Dispose"/>; the root itself, with
-/// anything a test left there, is deleted when the test process exits, so a test run leaves nothing in the system's
-/// temporary folder.
+/// anything a test left there, is deleted when the last test has finished (<see cref="CleaningTestFramework"/>; on
+/// process exit as well), so a test run leaves nothing in the system's temporary folder.
 /// </summary>
 public sealed class TempFolder : IDisposable
 {
     public static string RunRoot { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"granularity-tests-{Environment.ProcessId}");
 
-    static TempFolder() => AppDomain.CurrentDomain.ProcessExit += (_, _) => Delete(RunRoot);
+    static TempFolder() => AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteRunRoot();
+
+    /// <summary>Deletes the root with everything under it; <see cref="CleaningTestFramework"/> calls it when the run ends.</summary>
+    public static void DeleteRunRoot() => Delete(RunRoot);
 
     public TempFolder(string name = "test")
     {
