@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Granularity.Core;
 using Granularity.Experiments;
+using Granularity.Runs;
+using Granularity.Training;
 using static Granularity.Cli.CliOptions;
 
 namespace Granularity.Cli.Commands;
@@ -16,13 +18,20 @@ public static class RealImagesCommands
         var search = Flag("--search", "only run the schedule search on the validation split and print the choice (to commit into Quick)");
         var seeds = IntList("--seeds", "replace the config's seeds (a Slurm array runs one seed per task; the notebook reads the run folders)");
         var data = Text("--data", "the prepared dataset folder (default $GRANULARITY_DATA/omniglot or $GRANULARITY_DATA/cifar100)", "DIR");
+        var configFile = Text("--config", "a RealImagesConfig JSON file instead of a named config (--dataset/--full are then ignored)", "FILE");
+        var prepare = Flag("--prepare", "only the first step of a split run: the schedule search (if the config has none), the run folder and the hard-image split");
+        var seedTask = Int("--seed-task", "only the arms of the config's seed number INDEX (0-based; a Slurm array task), into the prepared run folder", -1, -1);
+        var slurm = SlurmCliOptions.Create(cpus: 8, memoryMb: 16000, gpus: 0);
+        var wait = Flag("--wait", "with --slurm: wait for the chain, then print the tables and claims");
+        var timeout = Int("--timeout-min", "with --wait: minutes to wait", 600, 1);
         var runs = CliOptions.Runs();
         var threads = TrainingCliOptions.ThreadsOption();
-        return Command("real-images", "fine-to-coarse on real images (Omniglot, CIFAR-100): every arm and readout, claims with intervals (notebook 08)",
-            [dataset, full, bench, search, seeds, data, runs, threads], parse =>
+        var command = Command("real-images", "fine-to-coarse on real images (Omniglot, CIFAR-100): every arm and readout, claims with intervals (notebook 08). " +
+            "--slurm submits a chain: --prepare, then one array task per seed (--seed-task), then this command again to write the summary",
+            [dataset, full, configFile, bench, search, prepare, seedTask, seeds, data, runs, threads, .. slurm.All, wait, timeout], parse =>
         {
             if (parse.GetValue(bench)) { TrainingCliOptions.ApplyThreads(parse, threads); return Bench(RealImagesConfig.Quick()); }
-            var config = (parse.GetValue(dataset), parse.GetValue(full)) switch
+            var config = parse.GetValue(configFile) is { } file ? ConfigFile.Read<RealImagesConfig>(Path.GetFullPath(file)) : (parse.GetValue(dataset), parse.GetValue(full)) switch
             {
                 ("omniglot", _) => RealImagesConfig.Full(),
                 ("cifar100", _) => RealImagesConfig.FullCifar100(),
@@ -30,9 +39,23 @@ public static class RealImagesCommands
                 _ => RealImagesConfig.Quick(),
             };
             if (parse.GetList(seeds) is { } chosen) config = config with { Seeds = chosen };
+            config = config.Validated();
             TrainingCliOptions.ApplyThreads(parse, threads);
             var root = parse.GetValue(runs) is { } r ? Path.GetFullPath(r) : null;
             var dataRoot = parse.GetValue(data) is { } d ? Path.GetFullPath(d) : null;
+            if (parse.GetValue(slurm.Submit)) return SubmitChain(parse, config, root ?? ProjectPaths.RunsRoot, dataRoot, slurm, parse.GetValue(wait), parse.GetValue(timeout));
+            if (parse.GetValue(prepare))
+            {
+                var prepared = RealImages.Prepare(config, root, dataRoot, Console.WriteLine);
+                Console.WriteLine($"schedules: {string.Join(", ", prepared.Schedules.Select(s => $"{s.LabelSet} {s.Epochs} epochs lr {s.LearningRate:g3}"))}");
+                return 0;
+            }
+            if (parse.GetValue(seedTask) is >= 0 and var index)
+            {
+                if (index >= config.Seeds.Count) throw new ArgumentException($"--seed-task {index}: the config has {config.Seeds.Count} seeds (0–{config.Seeds.Count - 1})");
+                RealImages.RunSeed(config, config.Seeds[index], root, dataRoot, Console.WriteLine);
+                return 0;
+            }
             if (parse.GetValue(search))
             {
                 var (schedules, folder) = RealImages.SearchSchedules(config with { Schedules = [] }, root, RealImages.LoadData(config, dataRoot).Set, Console.WriteLine);
@@ -48,6 +71,49 @@ public static class RealImagesCommands
             Console.WriteLine(ClaimTable.ToMarkdown(RealImagesClaims.Claims(result)));
             return 0;
         });
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(wait) is { Implicit: false } && !result.GetValue(slurm.Submit)) result.AddError("--wait needs --slurm");
+            int modes = new[] { result.GetValue(slurm.Submit), result.GetValue(prepare), result.GetValue(search), result.GetValue(bench), result.GetResult(seedTask) is { Implicit: false } }.Count(m => m);
+            if (modes > 1) result.AddError("use at most one of --slurm, --prepare, --seed-task, --search, --bench");
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// The Slurm chain: one job prepares (search, run folder, hard split), an array runs one seed per task once it has
+    /// succeeded, and a last job writes the summary and prints the claims. The config travels as a JSON file.
+    /// </summary>
+    private static int SubmitChain(ParseResult parse, RealImagesConfig config, string root, string? dataRoot, SlurmCliOptions slurm, bool wait, int timeoutMinutes)
+    {
+        if (!Sweeps.OnPath("sbatch")) throw new InvalidOperationException("sbatch is not on PATH: run on the cluster's login node (or eng/start-slurm.sh on one machine), or drop --slurm");
+        var key = RunStore.ConfigKey(RealImages.ExperimentName, config);
+        var folder = Path.Combine(root, "sweeps", $"{RealImages.ExperimentName}-{config.Name}-{key[..Math.Min(12, key.Length)]}");
+        Directory.CreateDirectory(folder);
+        var configPath = Path.Combine(folder, "config.json");
+        JsonFiles.Write(configPath, config);
+        var options = slurm.Read(parse);
+        var common = $"experiment real-images --config {Sweeps.Quote(configPath)} --runs {Sweeps.Quote(root)}" + (dataRoot is null ? "" : $" --data {Sweeps.Quote(dataRoot)}") +
+            " --threads \"${SLURM_CPUS_PER_TASK:-1}\"";
+        string Script(string name, string arguments, int? array, string comment)
+        {
+            var path = Path.Combine(folder, $"{name}.sbatch");
+            AtomicFile.WriteAllText(path, Sweeps.JobScript($"granularity-real-images-{name}", folder, root, options, arguments, array, comment));
+            return path;
+        }
+        var first = Sweeps.SubmitScript(Script("prepare", $"{common} --prepare", null, "Written by `granularity experiment real-images --slurm`: schedule search, run folder, hard split."));
+        var seeds = Sweeps.SubmitScript(Script("seeds", $"{common} --seed-task \"$SLURM_ARRAY_TASK_ID\"", config.Seeds.Count, "One task per seed of config.json: its arms, into the prepared run folder."), first);
+        var last = Sweeps.SubmitScript(Script("finish", common, null, "Every arm is there: write the summary, print the tables and claims."), seeds);
+        Console.WriteLine($"submitted real-images '{config.Name}' as jobs {first} (prepare) → {seeds} ({config.Seeds.Count} seed tasks) → {last} (summary); scripts and logs in {folder}");
+        Console.WriteLine("when the last job is done, the notebook (or this command without --slurm) reads the run folder");
+        if (!wait) return 0;
+        var limit = TimeSpan.FromMinutes(timeoutMinutes);
+        if (!Sweeps.WaitForJob(last, limit)) throw new InvalidOperationException($"job {last} still queued or running after {limit.TotalMinutes} min");
+        var result = RealImages.TryLoad(config, root)
+            ?? throw new InvalidOperationException($"the chain ended without a finished run; see the slurm-*.out logs in {folder}");
+        Console.WriteLine(RealImagesTables.ArmsMarkdown(result));
+        Console.WriteLine(ClaimTable.ToMarkdown(RealImagesClaims.Claims(result)));
+        return 0;
     }
 
     /// <summary>Median ms per training step of our model and step and of the PyTorch peer, interleaved round by round.</summary>

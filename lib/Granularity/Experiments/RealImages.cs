@@ -241,25 +241,103 @@ public static class RealImages
         var (folder, summary, fromCache) = new RunStore(root).GetOrRun(ExperimentName, config, "Experiments", experiment =>
         {
             var clock = Stopwatch.StartNew();
+            // Arms a Slurm array task already wrote (RunSeed) are kept; only the missing ones load the data and train.
+            if (!config.Seeds.All(seed => ArmsOf(config).All(labelSet => File.Exists(ArmFile(experiment, seed, labelSet)))))
+            {
+                using var trainer = new RealImageTrainer(Data(), config.Width, config.BatchSize);
+                RunArms(config, trainer, experiment, config.Seeds, HardImages(config, trainer, experiment, log), log);
+            }
             var set = Data();
-            using var trainer = new RealImageTrainer(set, config.Width, config.BatchSize);
-            var hard = HardImages(config, trainer, experiment, log);
-            foreach (var seed in config.Seeds)
-                foreach (var labelSet in new[] { RealImageLabelSets.Target }.Concat(config.LabelSets))
-                {
-                    var unit = experiment.File($"arm-{seed}-{labelSet}.json");
-                    if (File.Exists(unit)) continue;
-                    var armClock = Stopwatch.StartNew();
-                    var rows = RunArm(config, trainer, labelSet, seed, "test", hard);
-                    JsonFiles.Write(unit, rows);
-                    log($"seed {seed} {labelSet}: {string.Join(", ", rows.Select(r => $"{r.Readout} {r.TestError:P1}"))} ({armClock.Elapsed.TotalSeconds:0.0} s)");
-                }
             return new RealImagesSummary(config.Name, set.Count, set.Train.Length, set.Validation.Length, set.Test.Length, set.TargetClasses, set.LeafClasses,
                 dropped, set.SplitRule, config.Schedules, config.ScheduleProvenance, clock.Elapsed.TotalSeconds, BuildInfo.LibraryVersion);
         }, policy);
-        var all = config.Seeds.SelectMany(seed => new[] { RealImageLabelSets.Target }.Concat(config.LabelSets)
-            .SelectMany(set => JsonFiles.Read<List<RealImagesRow>>(folder.File($"arm-{seed}-{set}.json")))).ToList();
-        return new RealImagesResult(config, folder.Path, summary, all, fromCache);
+        return new RealImagesResult(config, folder.Path, summary, ReadRows(config, folder), fromCache);
+    }
+
+    private static IEnumerable<string> ArmsOf(RealImagesConfig config) => new[] { RealImageLabelSets.Target }.Concat(config.LabelSets);
+
+    private static List<RealImagesRow> ReadRows(RealImagesConfig config, RunFolder folder) =>
+        config.Seeds.SelectMany(seed => ArmsOf(config).SelectMany(set => JsonFiles.Read<List<RealImagesRow>>(ArmFile(folder, seed, set)))).ToList();
+
+    private static string ArmFile(RunFolder experiment, int seed, string labelSet) => experiment.File($"arm-{seed}-{labelSet}.json");
+
+    /// <summary>Every arm of <paramref name="seeds"/> that the folder lacks, each saved as it finishes (so a killed run resumes there).</summary>
+    private static void RunArms(RealImagesConfig config, RealImageTrainer trainer, RunFolder experiment, IEnumerable<int> seeds, bool[] hard, Action<string> log)
+    {
+        foreach (var seed in seeds)
+            foreach (var labelSet in ArmsOf(config))
+            {
+                var unit = ArmFile(experiment, seed, labelSet);
+                if (File.Exists(unit)) continue;
+                var armClock = Stopwatch.StartNew();
+                var rows = RunArm(config, trainer, labelSet, seed, "test", hard);
+                JsonFiles.Write(unit, rows);
+                log($"seed {seed} {labelSet}: {string.Join(", ", rows.Select(r => $"{r.Readout} {r.TestError:P1}"))} ({armClock.Elapsed.TotalSeconds:0.0} s)");
+            }
+    }
+
+    /// <summary>
+    /// The first step of a Slurm chain (or of any split run): the schedule search if the config has none, then the
+    /// experiment's folder and the hard-image split, so that <see cref="RunSeed"/> tasks only train. Returns the
+    /// config with its schedules.
+    /// </summary>
+    public static RealImagesConfig Prepare(RealImagesConfig config, string? runsRoot = null, string? dataRoot = null, Action<string>? log = null,
+        HierarchicalImageSet? data = null)
+    {
+        config = config.Validated();
+        log ??= _ => { };
+        var root = runsRoot ?? ProjectPaths.RunsRoot;
+        var set = data ?? LoadData(config, dataRoot).Set;
+        if (config.Schedules.Count == 0)
+        {
+            var schedules = SearchSchedules(config, root, set, log);
+            config = config with { Schedules = schedules.Schedules, ScheduleProvenance = SearchedProvenance(schedules.Folder, root) };
+        }
+        var (experiment, _) = OpenExperiment(config, root);
+        using var trainer = new RealImageTrainer(set, config.Width, config.BatchSize);
+        HardImages(config, trainer, experiment, log);
+        log($"prepared {experiment.Path}: {config.Seeds.Count} seeds × {ArmsOf(config).Count()} arms to train");
+        return config;
+    }
+
+    /// <summary>
+    /// One Slurm array task: every arm of one seed, into the experiment's folder (made by <see cref="Prepare"/>), without
+    /// finishing it; the chain's last step (or the notebook) then finds every arm and writes the summary.
+    /// </summary>
+    public static void RunSeed(RealImagesConfig config, int seed, string? runsRoot = null, string? dataRoot = null, Action<string>? log = null,
+        HierarchicalImageSet? data = null)
+    {
+        config = config.Validated();
+        log ??= _ => { };
+        var root = runsRoot ?? ProjectPaths.RunsRoot;
+        if (!config.Seeds.Contains(seed)) throw new ArgumentException($"seed {seed} is not among the config's seeds [{string.Join(", ", config.Seeds)}]", nameof(seed));
+        if (config.Schedules.Count == 0)
+            config = WithSearchedSchedules(config, root)
+                ?? throw new InvalidOperationException($"real-images '{config.Name}': the schedule search has not run; run `granularity experiment real-images … --prepare` first (a --slurm chain does)");
+        var (experiment, state) = OpenExperiment(config, root);
+        if (state == RunState.Fresh) { log($"{experiment.Path}: already complete"); return; }
+        if (!File.Exists(experiment.File(HardnessFile)))
+            throw new InvalidOperationException($"{experiment.Path}: no {HardnessFile}; run `granularity experiment real-images … --prepare` first (a --slurm chain does)");
+        using var trainer = new RealImageTrainer(data ?? LoadData(config, dataRoot).Set, config.Width, config.BatchSize);
+        RunArms(config, trainer, experiment, [seed], HardImages(config, trainer, experiment, log), log);
+    }
+
+    private const string HardnessFile = "hardness-test.json";
+
+    private static (RunFolder Folder, RunState State) OpenExperiment(RealImagesConfig config, string root)
+    {
+        var store = new RunStore(root);
+        var layers = Layers.Closure("Experiments");
+        var version = ResultVersion.Compute(ResultVersion.Sources, layers);
+        var state = store.TryRead<RealImagesConfig, RealImagesSummary>(ExperimentName, config, version).State;
+        return (state == RunState.Fresh ? store.FolderOf(ExperimentName, config) : store.Open(ExperimentName, config, version, layers), state);
+    }
+
+    /// <summary>The config with the schedules its finished search chose, or null when the search has not run.</summary>
+    private static RealImagesConfig? WithSearchedSchedules(RealImagesConfig config, string root)
+    {
+        var search = new RunStore(root).TryRead<SearchKey, SearchSummary>(SearchExperimentName, SearchKeyOf(config), ResultVersion.OfLayer("Experiments"));
+        return search.IsFresh ? config with { Schedules = search.Summary!.Chosen, ScheduleProvenance = SearchedProvenance(search.Folder.Path, root) } : null;
     }
 
     private static string SearchedProvenance(string searchFolder, string root) =>
@@ -276,15 +354,13 @@ public static class RealImages
         var version = ResultVersion.OfLayer("Experiments");
         if (config.Schedules.Count == 0)
         {
-            var search = store.TryRead<SearchKey, SearchSummary>(SearchExperimentName, SearchKeyOf(config), version);
-            if (!search.IsFresh) return null;
-            config = config with { Schedules = search.Summary!.Chosen, ScheduleProvenance = SearchedProvenance(search.Folder.Path, root) };
+            if (WithSearchedSchedules(config, root) is not { } searched) return null;
+            config = searched;
         }
         var lookup = store.TryRead<RealImagesConfig, RealImagesSummary>(ExperimentName, config, version);
         if (!lookup.IsFresh) return null;
         var folder = lookup.Folder;
-        var rows = config.Seeds.SelectMany(seed => new[] { RealImageLabelSets.Target }.Concat(config.LabelSets)
-            .SelectMany(set => JsonFiles.Read<List<RealImagesRow>>(folder.File($"arm-{seed}-{set}.json")))).ToList();
+        var rows = ReadRows(config, folder);
         return new RealImagesResult(config, folder.Path, lookup.Summary!, rows, true);
     }
 
@@ -294,7 +370,7 @@ public static class RealImages
     /// </summary>
     private static bool[] HardImages(RealImagesConfig config, RealImageTrainer trainer, RunFolder experiment, Action<string> log)
     {
-        var path = experiment.File("hardness-test.json");
+        var path = experiment.File(HardnessFile);
         if (File.Exists(path)) return JsonFiles.Read<bool[]>(path);
         var schedule = config.ScheduleOf(RealImageLabelSets.Target);
         var labels = RealImageLabelSets.Build(trainer.Set, RealImageLabelSets.Target, config.ReferenceSeed);

@@ -77,23 +77,32 @@ public static class Sweeps
         }).ToList();
 
     /// <summary>The sbatch script: one array task per experiment, each calling <c>granularity sweep task</c> for its index.</summary>
-    public static string SlurmScript(SweepConfig sweep, string sweepFile, string runsRoot, SlurmOptions slurm)
+    public static string SlurmScript(SweepConfig sweep, string sweepFile, string runsRoot, SlurmOptions slurm) =>
+        JobScript($"granularity-{sweep.Name}", Path.GetDirectoryName(Path.GetFullPath(sweepFile))!, runsRoot, slurm,
+            $"sweep task --sweep {Quote(sweepFile)} --index \"$SLURM_ARRAY_TASK_ID\" --threads \"${{SLURM_CPUS_PER_TASK:-1}}\"",
+            sweep.Experiments.Count, "Written by `granularity sweep --slurm`: task i runs experiment i of sweep.json; results land in run folders.");
+
+    /// <summary>
+    /// A Slurm batch script that runs <c>granularity ARGUMENTS</c> with the runs root exported; with
+    /// <paramref name="arrayTasks"/>, an array of that many tasks (<c>$SLURM_ARRAY_TASK_ID</c> may appear in the arguments).
+    /// Each task's output goes to <c>FOLDER/slurm-JOB_TASK.out</c>.
+    /// </summary>
+    public static string JobScript(string jobName, string folder, string runsRoot, SlurmOptions slurm, string arguments, int? arrayTasks, string comment)
     {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(sweepFile))!;
         var text = new StringBuilder();
         text.AppendLine("#!/bin/bash");
-        text.AppendLine($"#SBATCH --job-name=granularity-{sweep.Name}");
-        text.AppendLine($"#SBATCH --array=0-{sweep.Experiments.Count - 1}");
+        text.AppendLine($"#SBATCH --job-name={jobName}");
+        if (arrayTasks is { } count) text.AppendLine($"#SBATCH --array=0-{count - 1}");
         text.AppendLine($"#SBATCH --cpus-per-task={slurm.CpusPerTask}");
         text.AppendLine($"#SBATCH --mem={slurm.MemoryMegabytes}M");
-        text.AppendLine($"#SBATCH --output={folder}/slurm-%A_%a.out");
+        text.AppendLine(arrayTasks is null ? $"#SBATCH --output={folder}/slurm-%j.out" : $"#SBATCH --output={folder}/slurm-%A_%a.out");
         if (slurm.TimeLimit is not null) text.AppendLine($"#SBATCH --time={slurm.TimeLimit}");
         if (slurm.GpusPerTask > 0) text.AppendLine($"#SBATCH --gres=gpu:{slurm.GpusPerTask}");
         if (slurm.Partition is not null) text.AppendLine($"#SBATCH --partition={slurm.Partition}");
-        text.AppendLine("# Written by `granularity sweep --slurm`: task i runs experiment i of sweep.json; results land in run folders.");
+        text.AppendLine($"# {comment}");
         text.AppendLine("set -euo pipefail");
         text.AppendLine($"export GRANULARITY_RUNS={Quote(runsRoot)}");
-        text.AppendLine($"exec {slurm.CommandLine ?? OwnCommandLine()} sweep task --sweep {Quote(sweepFile)} --index \"$SLURM_ARRAY_TASK_ID\" --threads \"${{SLURM_CPUS_PER_TASK:-1}}\"");
+        text.AppendLine($"exec {slurm.CommandLine ?? OwnCommandLine()} {arguments}");
         return text.ToString();
     }
 
@@ -102,7 +111,14 @@ public static class Sweeps
     {
         var script = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(sweepFile))!, ScriptFile);
         AtomicFile.WriteAllText(script, SlurmScript(sweep, sweepFile, runsRoot, slurm));
-        var (code, output, error) = Execute("sbatch", ["--parsable", script]);
+        return SubmitScript(script);
+    }
+
+    /// <summary>Submits <paramref name="script"/> with sbatch, to start once job <paramref name="afterOk"/> (if any) has succeeded; returns the job id.</summary>
+    public static string SubmitScript(string script, string? afterOk = null)
+    {
+        string[] arguments = afterOk is null ? ["--parsable", script] : ["--parsable", $"--dependency=afterok:{afterOk}", "--kill-on-invalid-dep=yes", script];
+        var (code, output, error) = Execute("sbatch", arguments);
         if (code != 0) throw new InvalidOperationException($"sbatch {script} failed (exit {code}): {error.Trim()} {output.Trim()}");
         return output.Trim().Split(';')[0];
     }
@@ -140,7 +156,8 @@ public static class Sweeps
         return $"{Quote(dotnet)} {Quote(dll)}";
     }
 
-    private static string Quote(string value) => "'" + value.Replace("'", "'\\''") + "'";
+    /// <summary>A single-quoted shell word.</summary>
+    public static string Quote(string value) => "'" + value.Replace("'", "'\\''") + "'";
 
     private static (int Code, string Output, string Error) Execute(string program, string[] arguments)
     {

@@ -1,6 +1,7 @@
 using Granularity.Core;
 using Granularity.Data;
 using Granularity.Experiments;
+using Granularity.Runs;
 using Granularity.Tests.Data;
 using Granularity.Tests.Training;
 using Xunit;
@@ -129,5 +130,69 @@ public sealed class RealImagesTests
         var resumed = RealImages.Run(resumedConfig with { Schedules = result.Config.Schedules }, folder.Path, data: set);
         Assert.Equal(first.Rows.Where(r => r.LabelSet != "instance").Select(r => r.Correct), resumed.Rows.Where(r => r.LabelSet != "instance").Select(r => r.Correct));
         Assert.Equal(first.Rows.Count, resumed.Rows.Count);
+    }
+}
+
+public class RealImagesSplitRunTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private static RealImagesConfig Tiny(RealImageDataset dataset) => new(
+        Name: "tiny-split", Dataset: dataset, Seeds: [0, 1], LabelSets: ["leaf", "rand_nested"],
+        Readouts: [Readout.FineTuning], Schedules: [], ScheduleProvenance: "searched", Search: new ScheduleSearch([2], [3e-3], Seed: 7),
+        ImageSize: 12, Width: 8, BatchSize: 128, TransferEpochs: 1, ProbeEpochs: 2);
+
+    /// <summary>3 alphabets × 3 characters × 20 generated drawings in the official layout, as the two full-set zips.</summary>
+    private static string WriteFullOmniglot(TempFolder folder)
+    {
+        Directory.CreateDirectory(folder.Combine("zips"));
+        RealImageReaderTests.WriteZip(folder, Path.Combine("zips", Omniglot.Background), RealImageReaderTests.Drawings("Alpha", 3).Concat(RealImageReaderTests.Drawings("Beta", 3)));
+        RealImageReaderTests.WriteZip(folder, Path.Combine("zips", Omniglot.Evaluation), RealImageReaderTests.Drawings("Gamma", 3));
+        return folder.Path;
+    }
+
+    [Fact]
+    public void ASplitRunPreparesTrainsSeedBySeedAndFinishesWithoutRetraining()
+    {
+        using var runs = new TempFolder("runs");
+        using var data = new TempFolder("data");
+        var dataRoot = WriteFullOmniglot(data);
+        var config = Tiny(RealImageDataset.Omniglot);
+        var early = Assert.Throws<InvalidOperationException>(() => RealImages.RunSeed(config, 0, runs.Path, dataRoot));
+        Assert.Contains("--prepare", early.Message);
+
+        var prepared = RealImages.Prepare(config, runs.Path, dataRoot);
+        Assert.Equal(3, prepared.Schedules.Count);
+        Assert.Throws<ArgumentException>(() => RealImages.RunSeed(config, 5, runs.Path, dataRoot));
+        foreach (var seed in config.Seeds) RealImages.RunSeed(config, seed, runs.Path, dataRoot);
+        var folder = new RunStore(runs.Path).FolderOf(RealImages.ExperimentName, prepared).Path;
+        var arms = Directory.GetFiles(folder, "arm-*.json").ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        Assert.Equal(2 * 3, arms.Count);
+
+        var result = RealImages.Run(config, runs.Path, dataRoot);
+        Assert.False(result.FromCache);
+        Assert.Equal(folder, result.Folder);
+        Assert.All(arms, arm => Assert.Equal(arm.Value, File.GetLastWriteTimeUtc(arm.Key))); // read, not retrained
+        Assert.Equal(2 * (1 + 2 * 2), result.Rows.Count); // per seed: the baseline; per label set mapped-up and fine-tuning
+        Assert.True(RealImages.Run(config, runs.Path, dataRoot).FromCache);
+    }
+
+    [SlurmFact]
+    [Trait("Category", "Slurm")]
+    public void ASlurmChainPreparesTrainsOneSeedPerTaskAndFinishes()
+    {
+        using var runs = new TempFolder("runs");
+        using var data = new TempFolder("data");
+        var dataRoot = WriteFullOmniglot(data);
+        var configFile = runs.Combine("tiny.json");
+        JsonFiles.Write(configFile, Tiny(RealImageDataset.Omniglot));
+        var (code, printed, errors) = Cli.CliRunner.Run("experiment", "real-images", "--config", configFile, "--data", dataRoot, "--runs", runs.Path,
+            "--slurm", "--cpus", "1", "--mem", "1500", "--wait", "--timeout-min", "10");
+        output.WriteLine(printed + errors);
+        Assert.Equal(0, code);
+        var chain = Directory.GetDirectories(Path.Combine(runs.Path, "sweeps")).Single();
+        Assert.Equal(["finish.sbatch", "prepare.sbatch", "seeds.sbatch"], Directory.GetFiles(chain, "*.sbatch").Select(Path.GetFileName).Order());
+        Assert.Equal(1 + 2 + 1, Directory.GetFiles(chain, "slurm-*.out").Length);
+        Assert.Contains("#SBATCH --array=0-1", File.ReadAllText(Path.Combine(chain, "seeds.sbatch")));
+        Assert.Contains("| leaf | fine-tuning |", printed);
+        Assert.NotNull(RealImages.TryLoad(Tiny(RealImageDataset.Omniglot), runs.Path));
     }
 }

@@ -66,3 +66,42 @@ public sealed class FigureExportTests : IDisposable
         Assert.Throws<ArgumentException>(() => FigureExport.Save(chart, folder.Path, id));
     }
 }
+
+/// <summary>The browser's lifetime, alone: no other test may render while it counts.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BrowserLifetimeCollection
+{
+    public const string Name = "Figure browser lifetime (serial)";
+}
+
+[Collection(BrowserLifetimeCollection.Name)]
+public sealed class FigureBrowserLifetimeTests : IDisposable
+{
+    private readonly TempFolder folder = new("figures");
+    public void Dispose() => folder.Dispose();
+
+    [Fact]
+    public void OneBrowserServesConsecutiveFiguresAndClosesWhenIdle()
+    {
+        if (FigureExport.BrowserPath is null) return; // nothing to launch: HTML only (the other test checks that path)
+        var previous = BrowserRenderer.IdleClose;
+        BrowserRenderer.IdleClose = TimeSpan.FromSeconds(2);
+        try
+        {
+            var chart = Plotly.NET.CSharp.Chart.Line<double, double, string>(new[] { 1.0, 2, 3 }, new[] { 2.0, 4, 8 });
+            FigureExport.Save(chart, folder.Path, "first", 300, 200);
+            int launches = BrowserRenderer.Launches; // the first figure may have found a browser still open from another test
+            FigureExport.Save(chart, folder.Path, "second", 300, 200);
+            Assert.Equal(launches, BrowserRenderer.Launches);
+            Assert.True(BrowserRenderer.IsOpen);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (BrowserRenderer.IsOpen && clock.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(100);
+            Assert.False(BrowserRenderer.IsOpen, "the browser should close once idle");
+            Assert.True(File.Exists(folder.Combine("second.pdf")));
+        }
+        finally
+        {
+            BrowserRenderer.IdleClose = previous;
+        }
+    }
+}
