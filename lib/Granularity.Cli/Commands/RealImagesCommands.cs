@@ -14,7 +14,7 @@ public static class RealImagesCommands
     {
         var dataset = Choice("--dataset", "omniglot-small: the committed small subsets; omniglot or cifar100: prepared with `data prepare`", "omniglot-small", "omniglot-small", "omniglot", "cifar100");
         var full = Flag("--full", "the Full config of the dataset (every arm and readout; schedules searched on validation first); omniglot and cifar100 are always Full");
-        var bench = Flag("--bench", "training throughput (images/s) of this experiment's CNN and step vs PyTorch (eng/bench/real_images_step_torch.py), interleaved, 3 rounds");
+        var bench = Flag("--bench", "training throughput (images/s) of the chosen config's CNN and step vs PyTorch (eng/bench/real_images_step_torch.py), interleaved, 3 rounds; with the config's epoch count, an estimate of its run time");
         var search = Flag("--search", "only run the schedule search on the validation split and print the choice (to commit into Quick)");
         var seeds = IntList("--seeds", "replace the config's seeds (a Slurm array runs one seed per task; the notebook reads the run folders)");
         var data = Text("--data", "the prepared dataset folder (default $GRANULARITY_DATA/omniglot or $GRANULARITY_DATA/cifar100)", "DIR");
@@ -30,7 +30,6 @@ public static class RealImagesCommands
             "--slurm submits a chain: --prepare, then one array task per seed (--seed-task), then this command again to write the summary",
             [dataset, full, configFile, bench, search, prepare, seedTask, seeds, data, runs, threads, .. slurm.All, wait, timeout], parse =>
         {
-            if (parse.GetValue(bench)) { TrainingCliOptions.ApplyThreads(parse, threads); return Bench(RealImagesConfig.Quick()); }
             var config = parse.GetValue(configFile) is { } file ? ConfigFile.Read<RealImagesConfig>(Path.GetFullPath(file)) : (parse.GetValue(dataset), parse.GetValue(full)) switch
             {
                 ("omniglot", _) => RealImagesConfig.Full(),
@@ -41,6 +40,7 @@ public static class RealImagesCommands
             if (parse.GetList(seeds) is { } chosen) config = config with { Seeds = chosen };
             config = config.Validated();
             TrainingCliOptions.ApplyThreads(parse, threads);
+            if (parse.GetValue(bench)) return Bench(config);
             var root = parse.GetValue(runs) is { } r ? Path.GetFullPath(r) : null;
             var dataRoot = parse.GetValue(data) is { } d ? Path.GetFullPath(d) : null;
             if (parse.GetValue(slurm.Submit)) return SubmitChain(parse, config, root ?? ProjectPaths.RunsRoot, dataRoot, slurm, parse.GetValue(wait), parse.GetValue(timeout));
@@ -120,17 +120,18 @@ public static class RealImagesCommands
     private static int Bench(RealImagesConfig config)
     {
         const int rounds = 3, steps = 20, warmup = 3, classes = 242;
+        int channels = config.Dataset == RealImageDataset.Cifar100 ? 3 : 1;
         TorchRuntime.EnsureNativesLoaded();
         int threads = TorchSharp.torch.get_num_threads();
         var script = Path.Combine(ProjectPaths.RepositoryRoot, "eng", "bench", "real_images_step_torch.py");
-        Console.WriteLine($"small CNN ({config.Width} features), 1×{config.ImageSize}×{config.ImageSize}, batch {config.BatchSize}, Adam, {classes} classes, {threads} threads; {rounds} rounds × {steps} steps (+{warmup})");
+        Console.WriteLine($"'{config.Name}': small CNN ({config.Width} features), {channels}×{config.ImageSize}×{config.ImageSize}, batch {config.BatchSize}, Adam, {classes} classes, {threads} threads; {rounds} rounds × {steps} steps (+{warmup})");
         var ours = new List<double>();
         var peer = new List<double>();
         for (int round = 0; round < rounds; round++)
         {
-            ours.Add(OurStepMs(config, classes, steps, warmup));
+            ours.Add(OurStepMs(config, channels, classes, steps, warmup));
             var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (var a in new object[] { script, config.BatchSize, 1, config.ImageSize, config.Width, classes, steps, warmup, threads }) start.ArgumentList.Add(a.ToString()!);
+            foreach (var a in new object[] { script, config.BatchSize, channels, config.ImageSize, config.Width, classes, steps, warmup, threads }) start.ArgumentList.Add(a.ToString()!);
             using var process = System.Diagnostics.Process.Start(start)!;
             var line = process.StandardOutput.ReadToEnd().Split('\n').First(l => l.StartsWith("median_ms=", StringComparison.Ordinal));
             process.WaitForExit();
@@ -140,17 +141,42 @@ public static class RealImagesCommands
         Console.WriteLine($"ours  {o:0.00} ms/step = {1000 * config.BatchSize / o:0} images/s   (rounds {string.Join(" ", ours.Select(v => v.ToString("0.0")))})");
         Console.WriteLine($"torch {p:0.00} ms/step = {1000 * config.BatchSize / p:0} images/s   (rounds {string.Join(" ", peer.Select(v => v.ToString("0.0")))})");
         Console.WriteLine($"ours/torch time ratio {o / p:0.00}");
+        // Full Omniglot: 1,623 characters × drawings 1–14; CIFAR-100: 100 classes × 450 (5,000 of the 50,000 held out).
+        int train = config.Dataset switch
+        {
+            RealImageDataset.OmniglotSmall => RealImages.LoadData(config).Set.Train.Length,
+            RealImageDataset.Omniglot => 1623 * 14,
+            _ => 100 * (config.CifarTrainPerClass > 0 ? config.CifarTrainPerClass : 450),
+        };
+        var epochs = TrainingEpochs(config);
+        Console.WriteLine($"estimate for '{config.Name}': {epochs:N0} training epochs × {train:N0} images at {o:0.0} ms per {config.BatchSize} = " +
+            $"{epochs * (double)train / config.BatchSize * o / 3.6e6:0.0} h of training steps " +
+            (config.Schedules.Count == 0 ? "(the search's grid, and every arm at its longest schedule: an upper bound; " : "(") + "evaluation and probes not counted)");
         return 0;
     }
 
-    private static double OurStepMs(RealImagesConfig config, int classes, int steps, int warmup)
+    /// <summary>Epochs over the training set that the config trains: the search (if it has no schedules), the reference baseline and every arm of every seed.</summary>
+    private static long TrainingEpochs(RealImagesConfig config)
+    {
+        var arms = new[] { "target" }.Concat(config.LabelSets).ToList();
+        int longest = config.Search.EpochGrid.Max();
+        int EpochsOf(string arm) => config.Schedules.Count == 0 ? longest : config.ScheduleOf(arm).Epochs;
+        long search = config.Schedules.Count == 0
+            ? arms.Sum(arm => (long)config.Search.LearningRateGrid.Count * (arm == "target" ? longest : longest - config.TransferEpochs + config.Search.EpochGrid.Count * config.TransferEpochs)))
+            : 0;
+        int extraPerPretraining = config.Readouts.Count(r => r is Readout.FineTuning or Readout.ProbeThenFineTuning) * config.TransferEpochs - config.TransferEpochs;
+        long perSeed = arms.Sum(arm => (long)EpochsOf(arm) + (arm == "target" ? 0 : extraPerPretraining));
+        return search + EpochsOf("target") + config.Seeds.Count * perSeed;
+    }
+
+    private static double OurStepMs(RealImagesConfig config, int channels, int classes, int steps, int warmup)
     {
         TorchSharp.torch.manual_seed(0);
-        using var model = new Granularity.Training.Models.Classifier(new Granularity.Training.Models.SmallCnnBody(config.Width, 1), classes);
+        using var model = new Granularity.Training.Models.Classifier(new Granularity.Training.Models.SmallCnnBody(config.Width, channels), classes);
         using var optimizer = TorchSharp.torch.optim.Adam(model.parameters(), 1e-3);
         var step = new Granularity.Training.TrainingStep(model, optimizer, new Granularity.Training.StageConfig(1, config.BatchSize, Granularity.Training.OptimizerKind.Adam, 1e-3, Granularity.Training.LearningRateSchedule.Constant));
         model.train();
-        using var images = TorchSharp.torch.randn(config.BatchSize, 1, config.ImageSize, config.ImageSize);
+        using var images = TorchSharp.torch.randn(config.BatchSize, channels, config.ImageSize, config.ImageSize);
         using var labels = TorchSharp.torch.randint(0, classes, config.BatchSize, TorchSharp.torch.ScalarType.Int64);
         var times = new List<double>();
         for (int i = 0; i < warmup + steps; i++)
