@@ -162,7 +162,7 @@ public static class RealImagesCommands
         int longest = config.Search.EpochGrid.Max();
         int EpochsOf(string arm) => config.Schedules.Count == 0 ? longest : config.ScheduleOf(arm).Epochs;
         long search = config.Schedules.Count == 0
-            ? arms.Sum(arm => (long)config.Search.LearningRateGrid.Count * (arm == "target" ? longest : longest - config.TransferEpochs + config.Search.EpochGrid.Count * config.TransferEpochs)))
+            ? arms.Sum(arm => (long)config.Search.LearningRateGrid.Count * (arm == "target" ? longest : longest - config.TransferEpochs + config.Search.EpochGrid.Count * config.TransferEpochs))
             : 0;
         int extraPerPretraining = config.Readouts.Count(r => r is Readout.FineTuning or Readout.ProbeThenFineTuning) * config.TransferEpochs - config.TransferEpochs;
         long perSeed = arms.Sum(arm => (long)EpochsOf(arm) + (arm == "target" ? 0 : extraPerPretraining));
