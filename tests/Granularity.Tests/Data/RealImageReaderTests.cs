@@ -131,7 +131,7 @@ public sealed class RealImageReaderTests
         Assert.InRange(Math.Sqrt(train.Average(v => (double)v * v)), 0.999, 1.001);
     }
 
-    private static (byte[] Coarse, byte[] Fine, byte[] Pixels) CifarRecords(Cifar100Tree tree, int perClass, int seed)
+    internal static (byte[] Coarse, byte[] Fine, byte[] Pixels) CifarRecords(Cifar100Tree tree, int perClass, int seed)
     {
         var random = new Random(seed);
         var fine = Enumerable.Range(0, Cifar100.FineClasses).SelectMany(f => Enumerable.Repeat((byte)f, perClass)).OrderBy(_ => random.Next()).ToArray();

@@ -175,6 +175,26 @@ public class RealImagesSplitRunTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.True(RealImages.Run(config, runs.Path, dataRoot).FromCache);
     }
 
+    [Fact]
+    public void Cifar100RunsFromOneCommandOnFilesInTheOfficialBinaryLayout()
+    {
+        using var runs = new TempFolder("runs");
+        using var data = new TempFolder("cifar");
+        var tree = Cifar100.Tree();
+        // Full-size train.bin (50,000) and test.bin (10,000), random pixels: the reader checks the official counts.
+        var (coarse, fine, pixels) = RealImageReaderTests.CifarRecords(tree, perClass: 500, seed: 3);
+        Cifar100.Write(data.Combine("train.bin"), coarse, fine, pixels);
+        (coarse, fine, pixels) = RealImageReaderTests.CifarRecords(tree, perClass: 100, seed: 4);
+        Cifar100.Write(data.Combine("test.bin"), coarse, fine, pixels);
+        var configFile = runs.Combine("tiny-cifar.json");
+        JsonFiles.Write(configFile, Tiny(RealImageDataset.Cifar100) with { Name = "tiny-cifar", Seeds = [0], LabelSets = ["leaf"], ImageSize = Cifar100.ImageSize, CifarTrainPerClass = 5 });
+        var (code, printed, errors) = Cli.CliRunner.Run("experiment", "real-images", "--config", configFile, "--data", data.Path, "--runs", runs.Path);
+        output.WriteLine(printed + errors);
+        Assert.Equal(0, code);
+        Assert.Contains("| leaf | fine-tuning |", printed);
+        Assert.Contains("20", printed); // the superclass target
+    }
+
     [SlurmFact]
     [Trait("Category", "Slurm")]
     public void ASlurmChainPreparesTrainsOneSeedPerTaskAndFinishes()
