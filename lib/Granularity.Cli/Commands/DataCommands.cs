@@ -65,7 +65,7 @@ public static class DataCommands
         var dataset = Dataset();
         var split = Required("--split", "the split to index", "SPLIT");
         var root = Required("--root", "the prepared root (iNat2021: holds SPLIT.json; ImageNet-1k: holds train/ val/; class-folder splits: the manifest's imageRoot under it, or --labels with ROOT holding WNID/ or WNID.tar)", "DIR");
-        var labels = Text("--labels", "class-order file overriding the manifest's (class-folder datasets), e.g. data-manifests/labels/imagenet21k_p_winter21_synsets.txt", "FILE");
+        var labels = Text("--labels", "class-order file overriding the manifest's (class-folder datasets), e.g. data-manifests/hierarchies/imagenet21k-p-winter21-classes.txt", "FILE");
         var output = Text("--out", "index path (default ROOT/index/SPLIT.gidx)", "FILE");
         var strict = Strict();
         return Command("index", "build the compact image index of a prepared split", [dataset, split, root, labels, output, strict], parse =>

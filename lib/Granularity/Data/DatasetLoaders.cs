@@ -7,7 +7,7 @@ namespace Granularity.Data;
 
 /// <summary>
 /// iNaturalist 2021 (COCO-style annotation JSON + image folders): train, train_mini, val. Category ids follow the
-/// annotation file's category ids (0..9,999), the label order of data-manifests/labels/inat2021_categories.csv.
+/// annotation file's category ids (0..9,999), the label order of data-manifests/hierarchies/inat2021-categories.csv.
 /// </summary>
 public static class INat2021
 {
@@ -92,7 +92,7 @@ public static class INat2021
     }
 }
 
-/// <summary>ImageNet class lists (label order files of data-manifests/labels).</summary>
+/// <summary>ImageNet class lists (label order files of data-manifests/hierarchies).</summary>
 public static class ImageNetClasses
 {
     /// <summary>Reads wnids, one per line (blank lines and '#' comments ignored), or the first wnid-looking column of a TSV/CSV.</summary>
@@ -121,17 +121,19 @@ public static class ImageNetClasses
 
     public static bool IsWnid(string text) => text.Length == 9 && text[0] == 'n' && text.Skip(1).All(char.IsAsciiDigit);
 
-    /// <summary>The ImageNet-1k list (index, wnid, ILSVRC2012 id, …): wnids in training index order and the ILSVRC2012 id → index map.</summary>
+    /// <summary>The ImageNet-1k list ('#' comments, a header, then index, wnid, ILSVRC2012 id, …): wnids in training index order and the ILSVRC2012 id → index map.</summary>
     public static (string[] Wnids, Dictionary<int, int> IndexOfIlsvrcId) ReadImageNet1k(string tsvPath)
     {
         if (!File.Exists(tsvPath)) throw new FileNotFoundException($"{tsvPath}: ImageNet-1k class list not found", tsvPath);
         var wnids = new List<string>();
         var byIlsvrc = new Dictionary<int, int>();
         int lineNumber = 0;
+        bool header = true;
         foreach (var line in File.ReadLines(tsvPath))
         {
-            if (lineNumber++ == 0) continue;
-            if (line.Trim().Length == 0) continue;
+            lineNumber++;
+            if (line.StartsWith('#') || line.Trim().Length == 0) continue;
+            if (header) { header = false; continue; }
             var fields = line.Split('\t');
             if (fields.Length < 3 || !int.TryParse(fields[0], out var index) || index != wnids.Count || !IsWnid(fields[1]) || !int.TryParse(fields[2], out var ilsvrc))
                 throw new InvalidDataException($"{tsvPath}:{lineNumber}: expected 'index<TAB>wnid<TAB>ilsvrc2012_id…' with index {wnids.Count}, got '{line}'");
@@ -204,7 +206,7 @@ public static class ImageNet1k
     /// <c>ROOT/train/</c> (WNID folders or WNID.tar) or <c>ROOT/val/</c>. A flat val folder is labelled from
     /// <c>ILSVRC2012_validation_ground_truth.txt</c> (devkit; ILSVRC2012 ids per line, image i on line i) or
     /// <c>LOC_val_solution.csv</c> (Kaggle) found under ROOT. Labels follow <paramref name="classListTsv"/> (the
-    /// standard training index order, data-manifests/labels/imagenet1k_classes.tsv).
+    /// standard training index order, data-manifests/hierarchies/imagenet1k-classes.tsv).
     /// </summary>
     public static ImageDataset Load(string root, string split, string classListTsv)
     {

@@ -70,8 +70,8 @@ public static class RealDatasets
     {
         var (root21k, root1k) = ImageNetRoots;
         var in21k = OpenVerified(DatasetManifest.Load("imagenet21k"), root21k, "fall11", () => DatasetPreparation.BuildIndex(DatasetManifest.Load("imagenet21k"), root21k, "fall11"));
-        var train1k = OpenVerified(DatasetManifest.Load("imagenet1k"), root1k, "train", () => ImageNet1k.Load(root1k, "train", Path.Combine(ProjectPaths.ManifestsRoot, "labels", "imagenet1k_classes.tsv")));
-        var val1k = OpenVerified(DatasetManifest.Load("imagenet1k"), root1k, "val", () => ImageNet1k.Load(root1k, "val", Path.Combine(ProjectPaths.ManifestsRoot, "labels", "imagenet1k_classes.tsv")));
+        var train1k = OpenVerified(DatasetManifest.Load("imagenet1k"), root1k, "train", () => ImageNet1k.Load(root1k, "train", Path.Combine(ProjectPaths.ManifestsRoot, "hierarchies", "imagenet1k-classes.tsv")));
+        var val1k = OpenVerified(DatasetManifest.Load("imagenet1k"), root1k, "val", () => ImageNet1k.Load(root1k, "val", Path.Combine(ProjectPaths.ManifestsRoot, "hierarchies", "imagenet1k-classes.tsv")));
         return new ImageNetTrainingData(ImageNet, in21k, train1k, val1k, heldOutPerClass: 5, LoaderStyle.Real(config), isStandIn: false);
     }
 

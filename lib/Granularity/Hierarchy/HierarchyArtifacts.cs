@@ -15,6 +15,7 @@ public static class HierarchyArtifacts
     public const string WordNetNltk = "wordnet30-nltk.tsv";
     public const string ImageNet1kClasses = "imagenet1k-classes.tsv";
     public const string ImageNet21kClasses = "imagenet21k-google-classes.txt";
+    public const string ImageNet21kFall11Classes = "imagenet21k-fall11-classes.txt";
     public const string ImageNet21kPClasses = "imagenet21k-p-winter21-classes.txt";
     public const string ImageNet21kPFall11Classes = "imagenet21k-p-fall11-classes.txt";
     public const string ImageNet21kPTree = "imagenet21k-p-winter21-tree.txt";
@@ -22,7 +23,7 @@ public static class HierarchyArtifacts
     /// <summary>Every committed artifact.</summary>
     public static readonly IReadOnlyList<string> All = new[]
     {
-        Inat2021Categories, WordNetIsA, WordNetLemmas, WordNetNltk, ImageNet1kClasses, ImageNet21kClasses, ImageNet21kPClasses, ImageNet21kPFall11Classes, ImageNet21kPTree,
+        Inat2021Categories, WordNetIsA, WordNetLemmas, WordNetNltk, ImageNet1kClasses, ImageNet21kClasses, ImageNet21kFall11Classes, ImageNet21kPClasses, ImageNet21kPFall11Classes, ImageNet21kPTree,
     };
 
     /// <summary>The folder in the repository: data-manifests/hierarchies.</summary>

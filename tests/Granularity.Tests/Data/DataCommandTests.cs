@@ -15,7 +15,7 @@ public sealed class DataCommandTests
         DataFixtures.WriteSynsetTar(folder.Path, "n01440764", 2, 1);
         DataFixtures.WriteSynsetTar(folder.Path, "n01443537", 3, 2);
         var (code, output, errors) = Run("data", "index", "--dataset", "imagenet21k", "--split", "fall11", "--root", folder.Path,
-            "--labels", Path.Combine(Granularity.Core.ProjectPaths.ManifestsRoot, "labels", "imagenet21k_google_synsets.txt"));
+            "--labels", Path.Combine(Granularity.Core.ProjectPaths.ManifestsRoot, "hierarchies", "imagenet21k-google-classes.txt"));
         Assert.True(code == 0, errors);
         Assert.Contains("5 images", output);
         var dataset = ImageIndex.Read(ImageIndex.DefaultPath(folder.Path, "fall11"));

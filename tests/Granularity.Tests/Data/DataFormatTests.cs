@@ -224,7 +224,7 @@ public sealed class DataFormatTests
                 var count = path.EndsWith("cifar100-tree.txt") ? Cifar100.Tree(path).FineNames.Count
                     : path.EndsWith(".txt") ? ImageNetClasses.ReadWnids(path).Length
                     : path.EndsWith(".tsv") ? ImageNetClasses.ReadImageNet1k(path).Wnids.Length
-                    : File.ReadLines(path).Count(l => l.Length > 0) - 1;
+                    : File.ReadLines(path).Count(l => l.Length > 0 && !l.StartsWith('#')) - 1;
                 Assert.True(order.Classes == count, $"{name}: {order.File} has {count} classes, manifest says {order.Classes}");
             }
         }
@@ -238,7 +238,7 @@ public sealed class ImageNet1kLoaderTests
     public void FlatValidationFolderIsLabelledFromTheDevkitThroughIlsvrcIds()
     {
         using var folder = new TempFolder();
-        var classes = Path.Combine(ProjectPaths.ManifestsRoot, "labels", "imagenet1k_classes.tsv");
+        var classes = Path.Combine(ProjectPaths.ManifestsRoot, "hierarchies", "imagenet1k-classes.tsv");
         Directory.CreateDirectory(folder.Combine("val"));
         for (int i = 1; i <= 3; i++) File.WriteAllBytes(folder.Combine("val", $"ILSVRC2012_val_{i:D8}.JPEG"), DataFixtures.NoisyJpeg(40, 30, i));
         Directory.CreateDirectory(folder.Combine("ILSVRC2012_devkit_t12", "data"));
@@ -259,7 +259,7 @@ public sealed class ImageNet1kLoaderTests
     public void TrainClassTarsAreReadInPlaceAndMissingClassesReported()
     {
         using var folder = new TempFolder();
-        var classes = Path.Combine(ProjectPaths.ManifestsRoot, "labels", "imagenet1k_classes.tsv");
+        var classes = Path.Combine(ProjectPaths.ManifestsRoot, "hierarchies", "imagenet1k-classes.tsv");
         DataFixtures.WriteSynsetTar(folder.Combine("train"), "n01440764", 2, 1);
         var error = Assert.Throws<InvalidDataException>(() => ImageNet1k.Load(folder.Path, "train", classes));
         Assert.Contains("999 of 1000 classes missing", error.Message);

@@ -59,7 +59,7 @@ public sealed class RealDataStandInTests
         var root = StandInData.EnsureImageNet(config, folder.Combine("imagenet"));
         var google = ImageNetHierarchies.Classes(ImageNetLabelSet.ImageNet21k);
         var in1k = ImageNetHierarchies.Classes(ImageNetLabelSet.ImageNet1k);
-        var (in21k, _) = ImageNet21k.Load(Path.Combine(root, "imagenet21k", "fall11"), Path.Combine(Granularity.Core.ProjectPaths.ManifestsRoot, "labels", "imagenet21k_google_synsets.txt"));
+        var (in21k, _) = ImageNet21k.Load(Path.Combine(root, "imagenet21k", "fall11"), Path.Combine(Granularity.Core.ProjectPaths.ManifestsRoot, "hierarchies", "imagenet21k-google-classes.txt"));
         var (train1k, missing) = ClassFolders.Load("in1k", Path.Combine(root, "imagenet1k", "train"), in1k);
         int classes21k = config.Groups * (config.ImageNet1kClassesPerGroup + config.OtherClassesPerGroup);
         Assert.Equal(classes21k, in21k.Categories.Distinct().Count());

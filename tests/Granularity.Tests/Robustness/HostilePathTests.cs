@@ -9,7 +9,7 @@ namespace Granularity.Tests.Robustness;
 /// <summary>No path from a manifest or an archive leaves its root; hostile tar entries read in place are reported by name.</summary>
 public sealed class HostilePathTests
 {
-    private static string GoogleLabels => Path.Combine(ProjectPaths.ManifestsRoot, "labels", "imagenet21k_google_synsets.txt");
+    private static string GoogleLabels => Path.Combine(ProjectPaths.ManifestsRoot, "hierarchies", "imagenet21k-google-classes.txt");
 
     /// <summary>A per-synset tar with 2 good images plus '../escaped.JPEG', '/absolute.JPEG', a symlink and a hardlink.</summary>
     private static void WriteHostileSynsetTar(string folder)
@@ -73,7 +73,7 @@ public sealed class HostilePathTests
         var prepared = folder.Combine("work", "prepared");
         DataFixtures.WriteTar(Path.Combine(archives, "images.tar"), false, ("n01440764/a.JPEG", TarEntryType.RegularFile, "x"));
         var file = new Dictionary<string, object?> { ["name"] = "images.tar", ["extract"] = "tar", ["extractTo"] = "." };
-        var split = new Dictionary<string, object?> { ["name"] = "train", ["files"] = new[] { "images.tar" }, ["loader"] = "class-folders", ["labelOrder"] = "labels/imagenet21k_google_synsets.txt" };
+        var split = new Dictionary<string, object?> { ["name"] = "train", ["files"] = new[] { "images.tar" }, ["loader"] = "class-folders", ["labelOrder"] = "hierarchies/imagenet21k-google-classes.txt" };
         (section == "files" ? file : split)[field] = value;
         var manifest = folder.Combine("hostile.json");
         File.WriteAllText(manifest, JsonFiles.Serialize(new Dictionary<string, object?>

@@ -273,7 +273,7 @@ public sealed class ParserPropertyTests(ITestOutputHelper output)
     {
         using var folder = new TempFolder();
         DataFixtures.WriteSynsetTar(folder.Path, "n01440764", 3, 1);
-        var (dataset, _) = ImageNet21k.Load(folder.Path, Path.Combine(ProjectPaths.ManifestsRoot, "labels", "imagenet21k_google_synsets.txt"));
+        var (dataset, _) = ImageNet21k.Load(folder.Path, Path.Combine(ProjectPaths.ManifestsRoot, "hierarchies", "imagenet21k-google-classes.txt"));
         var path = folder.Combine("index.gidx");
         ImageIndex.Write(dataset, path);
         var valid = File.ReadAllBytes(path);
