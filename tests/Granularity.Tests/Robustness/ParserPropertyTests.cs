@@ -296,6 +296,52 @@ public sealed class ParserPropertyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void OmniglotZips()
+    {
+        using var folder = new TempFolder();
+        // Two alphabets × 2 characters × 3 drawings in the official layout; damage hits the local headers, the PNGs and the central directory.
+        var valid = File.ReadAllBytes(RealImageReaderTests.WriteZip(folder, "valid.zip",
+            RealImageReaderTests.Drawings("Alpha", 2, 3).Concat(RealImageReaderTests.Drawings("Beta", 2, 3))));
+        var path = folder.Combine("images_background_small1.zip");
+        var tail = Mutations(valid[^200..]).Select(t => valid[..^200].Concat(t).ToArray()); // the central directory and its end record
+        Check("Omniglot zips", Gen.OneOf(Mutations(valid, "PK", "character01/", "_21.png"), tail), 400, 16, "images_background_small1.zip", bytes =>
+        {
+            File.WriteAllBytes(path, bytes);
+            Omniglot.Load([path], imageSize: 12);
+        });
+    }
+
+    [Fact]
+    public void Cifar100BinariesAndTree()
+    {
+        using var folder = new TempFolder();
+        var tree = Cifar100.Tree();
+        var (coarse, fine, pixels) = RealImageReaderTests.CifarRecords(tree, perClass: 1, seed: 5);
+        var path = folder.Combine("train.bin");
+        Cifar100.Write(path, coarse, fine, pixels);
+        var valid = File.ReadAllBytes(path);
+        // Label bytes live at every 3,074th byte: half the inputs damage only the first records' labels and keep the length.
+        var labels = Gen.Select(Gen.Int[0, 9], Gen.Int[0, 1], Gen.Int[0, 255]).Array[1, 4].Select(edits =>
+        {
+            var bytes = (byte[])valid.Clone();
+            foreach (var (record, which, value) in edits) bytes[record * Cifar100.RecordBytes + which] = (byte)value;
+            return bytes;
+        });
+        Check("CIFAR-100 binary", Gen.OneOf(labels, Mutations(valid[..(3 * Cifar100.RecordBytes)])), 600, 17, "train.bin", bytes =>
+        {
+            File.WriteAllBytes(path, bytes);
+            Cifar100.Read(path, tree: tree);
+        });
+        var treePath = folder.Combine("cifar100-tree.txt");
+        var validTree = File.ReadAllText(Path.Combine(HierarchyArtifacts.Folder, "cifar100-tree.txt"));
+        Check("CIFAR-100 tree", MutatedText(validTree, " ", "trees", "maple_tree"), 400, 18, "cifar100-tree.txt", bytes =>
+        {
+            File.WriteAllBytes(treePath, bytes);
+            Cifar100.Tree(treePath);
+        });
+    }
+
+    [Fact]
     public void JpegAndPngHeadersThroughTheDecoder()
     {
         var jpeg = DataFixtures.NoisyJpeg(40, 30, 3);
