@@ -16,9 +16,9 @@ public static class AlignmentStudyRuns
     public const string ExperimentName = "alignment-study";
 
     /// <summary>Reads the saved study of <paramref name="config"/>, or runs and saves it.</summary>
-    public static IReadOnlyList<AlignmentRow> GetOrRun(AlignmentStudyConfig config, string? runsRoot = null) =>
-        new RunStore(runsRoot ?? ProjectPaths.RunsRoot).GetOrRun(ExperimentName, config, "Experiments",
-            _ => new AlignmentStudySummary(AlignmentStudy.Run(config), BuildInfo.LibraryVersion)).Summary.Rows;
+    public static IReadOnlyList<AlignmentRow> GetOrRun(AlignmentStudyConfig config, string? runsRoot = null, RunPolicy? policy = null) =>
+        new RunStore(runsRoot ?? policy?.RunsRoot ?? ProjectPaths.RunsRoot).GetOrRun(ExperimentName, config, "Experiments",
+            _ => new AlignmentStudySummary(AlignmentStudy.Run(config), BuildInfo.LibraryVersion), policy).Summary.Rows;
 
     /// <summary>The saved, current study of <paramref name="config"/> and its folder, or null: reads only.</summary>
     public static (string Folder, IReadOnlyList<AlignmentRow> Rows)? TryRead(AlignmentStudyConfig config, string? runsRoot = null)
@@ -27,4 +27,28 @@ public static class AlignmentStudyRuns
             .TryRead<AlignmentStudyConfig, AlignmentStudySummary>(ExperimentName, config, ResultVersion.OfLayer("Experiments"));
         return lookup.IsFresh && lookup.Summary is { } summary ? (lookup.Folder.Path, summary.Rows) : null;
     }
+}
+
+/// <summary>The alignment study's config in the experiment shape (the study lives in Hierarchy, below the run store; its run key is the inner config).</summary>
+public sealed record AlignmentExperimentConfig(AlignmentStudyConfig Study) : IExperimentConfig<AlignmentExperimentConfig>
+{
+    public static AlignmentExperimentConfig Quick() => new(AlignmentStudyConfig.Quick());
+
+    public static AlignmentExperimentConfig Full() => new(AlignmentStudyConfig.Full());
+}
+
+/// <summary>Notebook 02's alignment study through the one experiment idiom. It measures H(target | pretraining); it makes no claim of its own.</summary>
+public sealed class AlignmentStudyExperiment : IExperiment<AlignmentExperimentConfig, IReadOnlyList<AlignmentRow>>
+{
+    private AlignmentStudyExperiment() { }
+
+    public static string Name => AlignmentStudyRuns.ExperimentName;
+
+    /// <summary>Train-or-read under <paramref name="policy"/>; read-only reports a missing study instead of computing it.</summary>
+    public static IReadOnlyList<AlignmentRow> Run(AlignmentExperimentConfig config, RunPolicy policy) =>
+        policy.Reuse != RunReuse.ReadOnly ? AlignmentStudyRuns.GetOrRun(config.Study, policy: policy)
+        : AlignmentStudyRuns.TryRead(config.Study, policy.RunsRoot)?.Rows
+          ?? throw new MissingRunsException("alignment study", [$"alignment-study {config.Study}: no current run folder under {policy.RunsRoot}"], ["run notebook 02"]);
+
+    public static IReadOnlyList<Claim> Claims(IReadOnlyList<AlignmentRow> result) => [];
 }

@@ -165,6 +165,7 @@ public sealed record TheorySweep(
     IReadOnlyList<double> NoiseLevels,     // σ values
     IReadOnlyList<int> Dimensions,         // d values
     IReadOnlyList<double> HardShares)      // share of hard samples in training
+    : IExperimentConfig<TheorySweep>
 {
     /// <summary>Quick (18 runs, well under a minute): d = 200, k ∈ {2, 4, 6, 10} × 3 seeds; σ, d and hard share varied for seed 0.</summary>
     public static TheorySweep Quick() => new(
@@ -213,4 +214,46 @@ public sealed record TheorySweep(
 }
 
 /// <summary>The single field a sweep varies around its base configuration.</summary>
+/// <summary>The sweep's runs, in the order of <see cref="TheorySweep.Configs"/>.</summary>
+public sealed record TheorySweepResult(TheorySweep Sweep, IReadOnlyList<TheoryRun> Runs)
+{
+    public int FromCache => Runs.Count(r => r.FromCache);
+}
+
+/// <summary>
+/// Notebook 01's sweep (k, σ, d and hard share around the base configuration) through the one experiment idiom. It
+/// illustrates the mechanism; the verdicts belong to <see cref="TheoryStudy"/>, which tests the theorems in their regime.
+/// </summary>
+public sealed class TheorySweepExperiment : IExperiment<TheorySweep, TheorySweepResult>
+{
+    private TheorySweepExperiment() { }
+
+    public static string Name => TheoryExperiment.ExperimentName;
+
+    /// <summary>Train-or-read under <paramref name="policy"/>; a read-only policy trains nothing and names the missing runs.</summary>
+    public static TheorySweepResult Run(TheorySweep sweep, RunPolicy policy) =>
+        new(sweep, policy.Reuse == RunReuse.ReadOnly ? Load(sweep, policy.RunsRoot) : TheoryExperiment.RunSweep(sweep, policy.RunsRoot));
+
+    /// <summary>None: the sweep shows; the study's claims (<see cref="TheoryStudy.Claims"/>) carry the verdicts.</summary>
+    public static IReadOnlyList<Claim> Claims(TheorySweepResult result) => [];
+
+    private static IReadOnlyList<TheoryRun> Load(TheorySweep sweep, string runsRoot)
+    {
+        var store = new RunStore(runsRoot);
+        var version = ResultVersion.OfLayer("Theory");
+        var runs = new List<TheoryRun>();
+        var missing = new List<string>();
+        foreach (var config in sweep.Configs)
+        {
+            var lookup = store.TryRead<TheoryConfig, TheorySummary>(TheoryExperiment.ExperimentName, config, version);
+            if (lookup.IsFresh) runs.Add(new TheoryRun(lookup.Folder, config, lookup.Summary!, true));
+            else missing.Add($"theory {config.Label}: {lookup.Reason}");
+        }
+        if (missing.Count > 0)
+            throw new MissingRunsException($"theory sweep '{sweep.Name}' ({runs.Count} of {sweep.Configs.Count} runs found)", missing,
+                [$"eng/granularity theory sweep --{sweep.Name}"]);
+        return runs;
+    }
+}
+
 public enum SweepAxis { Seed, Subclasses, Noise, Dimension, HardShare }

@@ -150,3 +150,32 @@ public class NotebookProgressTests
         Assert.Contains("task", writer.ToString());
     }
 }
+
+/// <summary>One train-or-read idiom in every notebook: <c>SomeExperiment.Run(config, RunPolicy…)</c>, nothing else.</summary>
+public class NotebookIdiomTests
+{
+    private static readonly Regex OtherEntryPoints = new(@"\b(GetOrRun|RunSweep|TryLoad|TrainingEngine\.\w+)\(|new TrainingOptions\b");
+    private static readonly Regex TheIdiom = new(@"\b\w+\.Run\([^;]*RunPolicy\.");
+
+    [Theory]
+    [MemberData(nameof(NotebookTests.Notebooks), MemberType = typeof(NotebookTests))]
+    public void NotebooksTrainOrReadOnlyThroughTheExperimentShape(string notebook)
+    {
+        var root = JsonNode.Parse(File.ReadAllText(Path.Combine(ProjectPaths.RepositoryRoot, "notebooks", notebook)))!;
+        var code = root["cells"]!.AsArray().Where(c => (string?)c!["cell_type"] == "code")
+            .Select(c => string.Concat(c!["source"]!.AsArray().Select(line => (string?)line))).ToList();
+        var other = code.SelectMany(cell => OtherEntryPoints.Matches(cell).Select(m => m.Value)).ToList();
+        Assert.True(other.Count == 0, $"{notebook}: trains or reads runs outside the experiment shape: {string.Join(", ", other)}");
+        // Notebooks that show results of runs (all but the introduction and the figure gallery, which reads saved runs) use the idiom.
+        if (!notebook.StartsWith("00-", StringComparison.Ordinal) && !notebook.StartsWith("07-", StringComparison.Ordinal))
+            Assert.True(code.Any(TheIdiom.IsMatch), $"{notebook}: no `Experiment.Run(config, RunPolicy…)` cell");
+    }
+
+    [Fact]
+    public void TheRuleCatchesAnotherIdiom()
+    {
+        Assert.Matches(OtherEntryPoints, "var runs = TheoryExperiment.RunSweep(sweep);");
+        Assert.Matches(TheIdiom, "var result = FineToCoarse.Run(config, RunPolicy.Default);");
+        Assert.DoesNotMatch(TheIdiom, "var result = FineToCoarse.Run(config, options);");
+    }
+}
