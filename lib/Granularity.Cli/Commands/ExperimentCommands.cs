@@ -20,15 +20,30 @@ public static class ExperimentCommands
         var runs = CliOptions.Runs();
         var threads = TrainingCliOptions.ThreadsOption();
         var quiet = Flag("--quiet", "no per-epoch progress");
+        var search = Flag("--search", "only run the schedule search on the validation pair (every arm, the baseline included) and print the choice (to commit into Quick)");
         return Command("fine-to-coarse", "the synthetic fine-to-coarse experiment (notebook 03): every condition over seeds, tables vs paper",
-            [full, seeds, levels, runs, threads, quiet], parse =>
+            [full, seeds, levels, search, runs, threads, quiet], parse =>
         {
             var config = parse.GetValue(full) ? FineToCoarseConfig.Full() : FineToCoarseConfig.Quick();
             if (parse.GetList(seeds) is { } chosenSeeds) config = config with { Seeds = chosenSeeds };
-            if (parse.GetList(levels) is { } chosenLevels) config = config with { PretrainingLevels = chosenLevels };
+            if (parse.GetList(levels) is { } chosenLevels)
+                config = config with
+                {
+                    PretrainingLevels = chosenLevels,
+                    // Committed schedules serve only the label sets they were chosen for; others are searched.
+                    Schedules = chosenLevels.All(l => config.Schedules?.Any(a => a.LabelSet == l) == true) ? config.Schedules : null,
+                };
             config = config.Validated();
             TrainingCliOptions.ApplyThreads(parse, threads);
             var root = parse.GetValue(runs) is { } folder ? Path.GetFullPath(folder) : null;
+            if (parse.GetValue(search))
+            {
+                var (schedules, searchFolder) = ConsoleProgress.Run(progress => Granularity.Experiments.FineToCoarse.SearchSchedules(config with { Schedules = null },
+                    new TrainingOptions { RunsRoot = root, EvaluateEachEpoch = false, TensorBoard = false }, Console.WriteLine));
+                Console.WriteLine($"chosen on validation ({searchFolder}/search.csv):");
+                foreach (var s in schedules) Console.WriteLine(System.FormattableString.Invariant($"  new(\"{s.LabelSet}\", {s.Epochs}, {s.LearningRate:R}, {s.ValidationError:R}),"));
+                return 0;
+            }
             var started = DateTime.UtcNow;
             var results = ConsoleProgress.Run(progress => Granularity.Experiments.FineToCoarse.Run(config, new TrainingOptions
             {

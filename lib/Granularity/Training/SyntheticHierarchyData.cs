@@ -14,6 +14,12 @@ public sealed class SyntheticHierarchyData : ITrainingData
 {
     public const string DatasetName = "synthetic-hierarchy";
 
+    /// <summary>
+    /// The same world and training images, evaluated on a validation pair (easy, hard) drawn from their own streams: what a
+    /// schedule search reads, so the test pair is read only by the final runs.
+    /// </summary>
+    public const string ValidationDatasetName = "synthetic-hierarchy-validation";
+
     /// <summary>The share of hard training images when <see cref="DatasetConfig.HardTrainingShare"/> is not set (note §1).</summary>
     public const double DefaultHardTrainingShare = 0.10;
 
@@ -70,8 +76,10 @@ public sealed class SyntheticHierarchyData : ITrainingData
         catch (ArgumentException error) { throw new ArgumentException($"DatasetConfig for {DatasetName}: {error.Message}", error); }
         var share = config.HardTrainingShare >= 0 ? config.HardTrainingShare : DefaultHardTrainingShare;
         var created = SyntheticWorld.Create(worldConfig, seed);
-        var (train, easy, hard) = created.StandardSplits(
-            config.TrainSamples > 0 ? config.TrainSamples : 4000, share, config.EvaluationSamples > 0 ? config.EvaluationSamples : 2000);
+        int trainCount = config.TrainSamples > 0 ? config.TrainSamples : 4000, evaluationCount = config.EvaluationSamples > 0 ? config.EvaluationSamples : 2000;
+        var (train, easy, hard) = created.StandardSplits(trainCount, share, evaluationCount);
+        if (config.Name == ValidationDatasetName)
+            (easy, hard) = (created.Sample(evaluationCount, 0, stream: 3), created.Sample(evaluationCount, 1, stream: 4));
         return new SyntheticHierarchyData(created, train, easy, hard, seed);
     }
 

@@ -48,9 +48,10 @@ public sealed class DatasetRegistry
         return factory(config.Validated(), seed);
     }
 
-    /// <summary>The generated synthetic hierarchy only: what the training layer can open by itself.</summary>
+    /// <summary>The generated synthetic hierarchy (and its validation variant) only: what the training layer can open by itself.</summary>
     public static DatasetRegistry Synthetic() =>
-        new DatasetRegistry().Add(SyntheticHierarchyData.DatasetName, (config, seed) => SyntheticHierarchyData.Create(config, seed));
+        new DatasetRegistry().Add(SyntheticHierarchyData.DatasetName, (config, seed) => SyntheticHierarchyData.Create(config, seed))
+            .Add(SyntheticHierarchyData.ValidationDatasetName, (config, seed) => SyntheticHierarchyData.Create(config, seed));
 }
 
 /// <summary>Checks shared by everything that opens a dataset.</summary>

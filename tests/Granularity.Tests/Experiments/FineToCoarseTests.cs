@@ -41,6 +41,55 @@ public sealed class FineToCoarseTests
     }
 
     [Fact]
+    public void SchedulesAreSearchedOnTheValidationPairForEveryArmAndUsedByTheRun()
+    {
+        using var folder = new TempFolder("search");
+        var options = new TrainingOptions { RunsRoot = folder.Path, TensorBoard = false, EvaluateEachEpoch = false };
+        var config = Tiny() with { PretrainingLevels = ["leaf", "kmeans_within"], Readouts = [Readout.LinearProbe], Search = new ScheduleSearch([2, 3], [1e-3, 3e-3], Seed: 900) };
+        var (schedules, searchFolder) = FineToCoarse.SearchSchedules(config, options);
+        Assert.Equal(["coarse", "leaf", "kmeans_within"], schedules.Select(s => s.LabelSet));
+        var cells = File.ReadAllLines(Path.Combine(searchFolder, "search.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(3 * 2 * 2, cells.Count);
+        foreach (var arm in schedules)
+        {
+            var ofArm = cells.Where(c => c[0] == arm.LabelSet).ToList();
+            Assert.Equal(ofArm.Min(c => double.Parse(c[3], System.Globalization.CultureInfo.InvariantCulture)), arm.ValidationError);
+            Assert.Single(ofArm, c => c[5] == "1");
+        }
+        // Every search run read the validation pair of its own world, never the test pair.
+        var searchRuns = Directory.GetFiles(folder.Path, "config.json", SearchOption.AllDirectories)
+            .Select(f => JsonFiles.Read<System.Text.Json.Nodes.JsonNode>(f)!).Where(c => c["pretrainingLevel"] is not null).ToList();
+        Assert.NotEmpty(searchRuns);
+        Assert.All(searchRuns, c => Assert.Equal(Granularity.Training.SyntheticHierarchyData.ValidationDatasetName, (string?)c["dataset"]!["name"]));
+
+        // The run without schedules searches first (reusing the search) and trains each arm at its chosen schedule.
+        var results = FineToCoarse.Run(config, options);
+        Assert.Equal(schedules, results.Config.Schedules);
+        Assert.Contains("search.csv", results.Config.ScheduleProvenance);
+        var leaf = results.Config.Training("leaf", Readout.LinearProbe, 3);
+        Assert.Equal(schedules[1].Epochs - config.TransferEpochs, leaf.Pretraining.Epochs);
+        Assert.Equal(schedules[0].Epochs, leaf.Baseline.Epochs);
+        Assert.Equal(schedules[0].LearningRate, leaf.Baseline.LearningRate);
+        Assert.Equal(SyntheticHierarchyDataNameOfTest, leaf.Dataset.Name);
+        Assert.NotNull(FineToCoarse.TryLoad(config, folder.Path));
+    }
+
+    private const string SyntheticHierarchyDataNameOfTest = Granularity.Training.SyntheticHierarchyData.DatasetName;
+
+    [Fact]
+    public void TheValidationPairSharesTheWorldAndTrainingImagesButNotTheTestImages()
+    {
+        var dataset = Tiny().Dataset;
+        using var test = Granularity.Training.SyntheticHierarchyData.Create(dataset, 5);
+        using var validation = Granularity.Training.SyntheticHierarchyData.Create(dataset with { Name = Granularity.Training.SyntheticHierarchyData.ValidationDatasetName }, 5);
+        Assert.Equal(test.Train.Pixels, validation.Train.Pixels);
+        Assert.Equal(test.TrainingLabels("leaf"), validation.TrainingLabels("leaf"));
+        Assert.NotEqual(test.EasyTest.Pixels, validation.EasyTest.Pixels);
+        Assert.NotEqual(test.HardTest.Pixels, validation.HardTest.Pixels);
+        Assert.All(validation.HardTest.IsHard, Assert.True);
+    }
+
+    [Fact]
     public void TablesAreBuiltFromTheRunFolders()
     {
         var root = TemporaryRoot();
