@@ -54,7 +54,7 @@ public static class ExperimentCommands
             Console.WriteLine($"{(results.FromCache ? "reused" : "finished")} {results.Folder} ({(DateTime.UtcNow - started).TotalSeconds:F0} s)");
             Console.WriteLine();
             Console.WriteLine(Granularity.Experiments.FineToCoarse.Format(Granularity.Experiments.FineToCoarse.ConditionTable(results)));
-            Console.WriteLine(Granularity.Experiments.FineToCoarse.Format(Granularity.Experiments.FineToCoarse.PaperTable(results)));
+            Console.WriteLine(Granularity.Core.ClaimTable.ToMarkdown(Granularity.Experiments.FineToCoarse.Claims(results), "0.0"));
             return 0;
         });
     }

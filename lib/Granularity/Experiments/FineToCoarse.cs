@@ -193,9 +193,6 @@ public sealed record FineToCoarseSearchSummary(IReadOnlyList<ArmSchedule> Chosen
 /// <summary>A training run of the experiment: which condition it is and where its folder is (relative to the experiment folder).</summary>
 public sealed record FineToCoarseRunRef(int Seed, string PretrainingLevel, Readout Readout, double AlignmentBits, string Run);
 
-/// <summary>A claim of the paper, its evidence there, our numbers (min/median/max over seeds) and a verdict.</summary>
-public sealed record PaperComparison(string Claim, string PaperEvidence, string Ours, string Verdict);
-
 /// <summary>The results of one experiment, read back from its run folders.</summary>
 public sealed record FineToCoarseResults(FineToCoarseConfig Config, string Folder, IReadOnlyList<FineToCoarseRow> Rows, bool FromCache)
 {
@@ -502,91 +499,6 @@ public sealed class FineToCoarse : IExperiment<FineToCoarseConfig, FineToCoarseR
         results.Rows.GroupBy(r => (r.PretrainingLevel, r.Readout))
             .OrderBy(g => LabelSetOrder(g.Key.PretrainingLevel)).ThenBy(g => g.Key.Readout)
             .Select(g => ((g.Key.PretrainingLevel, g.Key.Readout), g.OrderBy(r => r.Seed).ToList()));
-
-    /// <summary>
-    /// "Results vs paper": each claim, the paper's evidence, ours (hard-image error, min/median/max over seeds) and a
-    /// verdict computed from the numbers (a claim holds when it holds on every seed; "mostly" when on a majority).
-    /// </summary>
-    public static DataFrame PaperTable(FineToCoarseResults results)
-    {
-        var comparisons = CompareWithPaper(results);
-        return new DataFrame(
-            new StringDataFrameColumn("claim", comparisons.Select(c => c.Claim)),
-            new StringDataFrameColumn("paper's evidence", comparisons.Select(c => c.PaperEvidence)),
-            new StringDataFrameColumn("ours (hard-image error %, median [min, max] over seeds)", comparisons.Select(c => c.Ours)),
-            new StringDataFrameColumn("verdict", comparisons.Select(c => c.Verdict)));
-    }
-
-    /// <summary>The comparisons behind <see cref="PaperTable"/>.</summary>
-    public static IReadOnlyList<PaperComparison> CompareWithPaper(FineToCoarseResults results)
-    {
-        var list = new List<PaperComparison>();
-        var baseline = results.BaselineHardErrors;
-        var readouts = results.Config.Readouts;
-        string Fmt(double[] errors) { var s = Stats(errors.Select(e => 100 * e)); return $"{s.Median:F1} [{s.Min:F1}, {s.Max:F1}]"; }
-        string Base() => $"baseline (coarse) {Fmt(baseline)}";
-        string Verdict(int wins, int n, string holds, string fails) =>
-            n == 0 ? "not run" : wins == n ? $"{holds} ({wins}/{n} seeds)" : wins * 2 > n ? $"mostly: {holds} ({wins}/{n} seeds)" : $"{fails} ({wins}/{n} seeds)";
-        int Wins(double[] a, double[] b, Func<double, double, bool> better) => a.Zip(b).Count(p => better(p.First, p.Second));
-
-        foreach (var level in new[] { "mid", "leaf" }.Where(results.Config.PretrainingLevels.Contains))
-            foreach (var readout in readouts)
-            {
-                var errors = results.HardErrors(level, readout);
-                var easyGap = results.Rows.Where(r => r.PretrainingLevel == level && r.Readout == readout).Select(r => r.EasyError).DefaultIfEmpty().Max();
-                list.Add(new($"Fine beats coarse on hard images: {level} ({ClassCount(results, level)} classes), {ReadoutName(readout)}",
-                    "§4 Thm 4.1–4.2 and Fig. 2: coarse training learns only the common features; fine-grained pretraining also learns the rare ones, helping hard samples (iNat2021: 8.76% relative error reduction)",
-                    $"{Fmt(errors)} vs {Base()}; easy error ≤ {100 * easyGap:F1}",
-                    Verdict(Wins(errors, baseline, (a, b) => a < b), errors.Length, "holds", "does not hold")));
-            }
-        foreach (var level in new[] { "rand_nested", "rand_full" }.Where(results.Config.PretrainingLevels.Contains))
-            foreach (var readout in readouts)
-            {
-                var errors = results.HardErrors(level, readout);
-                var leaf = results.HardErrors("leaf", readout);
-                list.Add(new($"Random fine labels do not help: {level} ({ClassCount(results, level)} classes), {ReadoutName(readout)}",
-                    "§5 condition 1 (meaningful hierarchy): random labels at the same class count give no gain, and hurt",
-                    $"{Fmt(errors)} vs {Base()}" + (leaf.Length == errors.Length ? $" and leaf {Fmt(leaf)}" : ""),
-                    Verdict(Wins(errors, baseline, (a, b) => a >= b), errors.Length, "holds: no better than the baseline", "does not hold: random labels helped")));
-            }
-        if (results.Config.PretrainingLevels.Contains("kmeans_within") && results.Config.PretrainingLevels.Contains("kmeans_across"))
-            foreach (var readout in readouts)
-            {
-                var within = results.HardErrors("kmeans_within", readout);
-                var across = results.HardErrors("kmeans_across", readout);
-                var bitsWithin = AverageBits(results, "kmeans_within");
-                var bitsAcross = AverageBits(results, "kmeans_across");
-                list.Add(new($"Aligned clusters beat misaligned ones: k-means within vs across, {ReadoutName(readout)}",
-                    "§5 condition 2 (alignment): clusters inside each target class transfer better than clusters across the set (iNat2021, CLIP features)",
-                    $"within {Fmt(within)} (H = {bitsWithin:F2} bits) vs across {Fmt(across)} (H = {bitsAcross:F2} bits); {Base()}",
-                    Verdict(Wins(within, across, (a, b) => a < b), within.Length, "holds", "does not hold")));
-            }
-        if (results.Config.PretrainingLevels.Contains("cross"))
-            foreach (var readout in readouts)
-            {
-                var cross = results.HardErrors("cross", readout);
-                var leaf = results.HardErrors("leaf", readout);
-                if (leaf.Length != cross.Length) continue;
-                list.Add(new($"Misaligned labels hurt: cross (leaf j of every superclass) vs leaf, {ReadoutName(readout)}",
-                    "§5 condition 2: pretraining classes that straddle target classes transfer worse",
-                    $"cross {Fmt(cross)} (H = {AverageBits(results, "cross"):F2} bits) vs leaf {Fmt(leaf)}; {Base()}",
-                    Verdict(Wins(cross, leaf, (a, b) => a > b), cross.Length, "holds", "does not hold")));
-            }
-        foreach (var readout in readouts)
-        {
-            var ladder = UShape(results, readout);
-            if (ladder.Count < 3) continue;
-            var best = ladder.MinBy(p => p.MedianHardError);
-            var finest = ladder[^1];
-            var bestIndex = ladder.IndexOf(best);
-            var isU = bestIndex > 0 && bestIndex < ladder.Count - 1 && finest.MedianHardError > best.MedianHardError && ladder[0].MedianHardError > best.MedianHardError;
-            list.Add(new($"Granularity U-shape: error vs number of pretraining classes, {ReadoutName(readout)}",
-                "§5 condition 3 and Fig. 4 (iNat2021): error falls from coarse to a middle granularity, then rises for too fine labels; one label per image is worst",
-                string.Join(" → ", ladder.Select(p => $"{p.Classes}: {p.MedianHardError * 100:F1}")) + " (median hard error)",
-                isU ? $"holds: minimum at {best.Classes} classes" : $"does not hold: minimum at {best.Classes} classes"));
-        }
-        return list;
-    }
 
     /// <summary>The granularity ladder (coarse → mid → leaf → split4 → split16 → instance) present in the results, median hard error over seeds.</summary>
     public static List<(string Level, int Classes, double MedianHardError)> UShape(FineToCoarseResults results, Readout readout)

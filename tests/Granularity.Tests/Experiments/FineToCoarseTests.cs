@@ -118,7 +118,7 @@ public sealed class FineToCoarseTests
         Assert.Equal(0.123, reloaded.Rows.Single(r => r.Run == row.Run).HardError);
         Assert.Equal(9, (int)FineToCoarse.Table(reloaded).Rows.Count);
         Assert.Equal(1 + 4 * 2, (int)FineToCoarse.ConditionTable(reloaded).Rows.Count);
-        Assert.Contains(FineToCoarse.CompareWithPaper(reloaded), c => c.Claim.StartsWith("Aligned clusters", StringComparison.Ordinal));
+        Assert.Contains(FineToCoarse.Claims(reloaded), c => c.Id.StartsWith("fine-to-coarse.aligned-clusters", StringComparison.Ordinal));
 
         // A second Run is read from the folders, not retrained.
         Assert.True(FineToCoarse.Run(Tiny(), options).FromCache);
