@@ -141,8 +141,6 @@ public sealed record FineToCoarseConfig(
         ScheduleProvenance: "searched on the validation pair at the start of the run (search.csv in the fine-to-coarse-search run folder)",
         Search: DefaultSearch);
 
-    private const string TargetLevelName = "coarse";
-
     /// <summary>The dataset every run of this experiment reads.</summary>
     public DatasetConfig Dataset => new(SyntheticHierarchyData.DatasetName, TrainSamples, TestSamples, ImageSize: 32, HardTrainingShare: HardTrainingShare);
 
@@ -150,6 +148,7 @@ public sealed record FineToCoarseConfig(
     public TrainingConfig Training(string pretrainingLevel, Readout readout, int seed)
     {
         var probe = new StageConfig(ProbeEpochs, BatchSize, OptimizerKind.Adam, ProbeLearningRate, LearningRateSchedule.Constant);
+        var (pretraining, baseline) = (ScheduleOf(pretrainingLevel), ScheduleOf(FineToCoarse.TargetLevel));
         var config = new TrainingConfig(
             // One protocol name for every readout, so they all start from the same pretraining run folder.
             Protocol: $"fine-to-coarse-{Name}",
@@ -157,9 +156,9 @@ public sealed record FineToCoarseConfig(
             Model: new ModelConfig(Architecture.SmallCnn, ImageSize: 32, SmallCnnWidth: SmallCnnWidth),
             PretrainingLevel: pretrainingLevel,
             TargetLevel: FineToCoarse.TargetLevel,
-            Pretraining: new StageConfig(ScheduleOf(pretrainingLevel).TotalEpochs - TransferEpochs, BatchSize, OptimizerKind.Adam, ScheduleOf(pretrainingLevel).LearningRate, LearningRateSchedule.Constant),
+            Pretraining: new StageConfig(pretraining.TotalEpochs - TransferEpochs, BatchSize, OptimizerKind.Adam, pretraining.LearningRate, LearningRateSchedule.Constant),
             Transfer: new StageConfig(TransferEpochs, BatchSize, OptimizerKind.Adam, FineTuningLearningRate, LearningRateSchedule.Constant),
-            Baseline: new StageConfig(ScheduleOf(TargetLevelName).TotalEpochs, BatchSize, OptimizerKind.Adam, ScheduleOf(TargetLevelName).LearningRate, LearningRateSchedule.Constant),
+            Baseline: new StageConfig(baseline.TotalEpochs, BatchSize, OptimizerKind.Adam, baseline.LearningRate, LearningRateSchedule.Constant),
             TransferMode: TransferMode.FullFineTuning,
             Seed: seed);
         return readout switch
@@ -292,7 +291,7 @@ public sealed class FineToCoarse : IExperiment<FineToCoarseConfig, FineToCoarseR
         if (config.Schedules is null && config.Search is not null)
         {
             var (schedules, searchFolder) = SearchSchedules(config, options);
-            config = config with { Schedules = schedules, ScheduleProvenance = $"searched on validation: {Path.GetRelativePath(root, searchFolder).Replace('\\', '/')}/search.csv under the runs root" };
+            config = config with { Schedules = schedules, ScheduleProvenance = ScheduleSearch.Provenance(searchFolder, root) };
         }
         var (folder, summary, fromCache) = new RunStore(root).GetOrRun(ExperimentName, config, "Experiments", experiment =>
         {
@@ -341,7 +340,7 @@ public sealed class FineToCoarse : IExperiment<FineToCoarseConfig, FineToCoarseR
         var search = config.Search ?? throw new ArgumentException($"FineToCoarseConfig '{config.Name}' has no Search grid", nameof(config));
         options = (options ?? new TrainingOptions()).WithDatasetsIfUnset(ExperimentDatasets.All);
         log ??= _ => { };
-        var key = config with { Name = "search", Seeds = [search.Seed], Readouts = [Readout.LinearProbe], Schedules = null, ScheduleProvenance = "" };
+        var key = SearchKeyOf(config);
         var (folder, summary, _) = new RunStore(options.RunsRoot ?? ProjectPaths.RunsRoot).GetOrRun(SearchExperimentName, key, "Experiments", run =>
         {
             int seed = search.Seed;
@@ -378,6 +377,10 @@ public sealed class FineToCoarse : IExperiment<FineToCoarseConfig, FineToCoarseR
         return (summary.Chosen, folder.Path);
     }
 
+    /// <summary>What the search's run folder is keyed by: the config, with its search seed, the probe readout and no schedules.</summary>
+    private static FineToCoarseConfig SearchKeyOf(FineToCoarseConfig config) =>
+        config with { Name = "search", Seeds = [config.Search!.Seed], Readouts = [Readout.LinearProbe], Schedules = null, ScheduleProvenance = "" };
+
     /// <summary>Reads a finished experiment folder: every row is rebuilt from its training run folder's summary.</summary>
     public static FineToCoarseResults Load(string experimentFolder)
     {
@@ -393,10 +396,9 @@ public sealed class FineToCoarse : IExperiment<FineToCoarseConfig, FineToCoarseR
         if (config.Schedules is null && config.Search is not null)
         {
             var root = runsRoot ?? ProjectPaths.RunsRoot;
-            var key = config with { Name = "search", Seeds = [config.Search.Seed], Readouts = [Readout.LinearProbe], Schedules = null, ScheduleProvenance = "" };
-            var search = new RunStore(root).TryRead<FineToCoarseConfig, FineToCoarseSearchSummary>(SearchExperimentName, key, ResultVersion.OfLayer("Experiments"));
+            var search = new RunStore(root).TryRead<FineToCoarseConfig, FineToCoarseSearchSummary>(SearchExperimentName, SearchKeyOf(config), ResultVersion.OfLayer("Experiments"));
             if (!search.IsFresh) return null;
-            config = config with { Schedules = search.Summary!.Chosen, ScheduleProvenance = $"searched on validation: {Path.GetRelativePath(root, search.Folder.Path).Replace('\\', '/')}/search.csv under the runs root" };
+            config = config with { Schedules = search.Summary!.Chosen, ScheduleProvenance = ScheduleSearch.Provenance(search.Folder.Path, root) };
         }
         var lookup = new RunStore(runsRoot ?? ProjectPaths.RunsRoot)
             .TryRead<FineToCoarseConfig, FineToCoarseSummary>(ExperimentName, config.Validated(), ResultVersion.OfLayer("Experiments"));

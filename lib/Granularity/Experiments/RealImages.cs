@@ -27,6 +27,10 @@ public sealed record ArmSchedule(string LabelSet, int Epochs, double LearningRat
 public sealed record ScheduleSearch(IReadOnlyList<int> EpochGrid, IReadOnlyList<double> LearningRateGrid, int Seed)
 {
     public static ScheduleSearch Default() => new([3, 6], [2e-3, 5e-3], Seed: 1000);
+
+    /// <summary>The provenance of schedules a search chose: its search.csv, relative to the runs root.</summary>
+    public static string Provenance(string searchFolder, string runsRoot) =>
+        $"searched on validation: {Path.GetRelativePath(runsRoot, searchFolder).Replace('\\', '/')}/search.csv under the runs root";
 }
 
 /// <summary>
@@ -235,7 +239,7 @@ public static class RealImages
         if (config.Schedules.Count == 0)
         {
             var schedules = SearchSchedules(config, root, Data(), log);
-            config = config with { Schedules = schedules.Schedules, ScheduleProvenance = SearchedProvenance(schedules.Folder, root) };
+            config = config with { Schedules = schedules.Schedules, ScheduleProvenance = ScheduleSearch.Provenance(schedules.Folder, root) };
         }
         var policy = new RunPolicy(root, alwaysRun ? RunReuse.AlwaysRun : RunReuse.ReadOrRun) { Log = log };
         var (folder, summary, fromCache) = new RunStore(root).GetOrRun(ExperimentName, config, "Experiments", experiment =>
@@ -291,7 +295,7 @@ public static class RealImages
         if (config.Schedules.Count == 0)
         {
             var schedules = SearchSchedules(config, root, set, log);
-            config = config with { Schedules = schedules.Schedules, ScheduleProvenance = SearchedProvenance(schedules.Folder, root) };
+            config = config with { Schedules = schedules.Schedules, ScheduleProvenance = ScheduleSearch.Provenance(schedules.Folder, root) };
         }
         var (experiment, _) = OpenExperiment(config, root);
         using var trainer = new RealImageTrainer(set, config.Width, config.BatchSize);
@@ -330,18 +334,15 @@ public static class RealImages
         var layers = Layers.Closure("Experiments");
         var version = ResultVersion.Compute(ResultVersion.Sources, layers);
         var state = store.TryRead<RealImagesConfig, RealImagesSummary>(ExperimentName, config, version).State;
-        return (state == RunState.Fresh ? store.FolderOf(ExperimentName, config) : store.Open(ExperimentName, config, version, layers), state);
+        return (store.Open(ExperimentName, config, version, layers), state); // Open leaves a fresh folder as it is
     }
 
     /// <summary>The config with the schedules its finished search chose, or null when the search has not run.</summary>
     private static RealImagesConfig? WithSearchedSchedules(RealImagesConfig config, string root)
     {
         var search = new RunStore(root).TryRead<SearchKey, SearchSummary>(SearchExperimentName, SearchKeyOf(config), ResultVersion.OfLayer("Experiments"));
-        return search.IsFresh ? config with { Schedules = search.Summary!.Chosen, ScheduleProvenance = SearchedProvenance(search.Folder.Path, root) } : null;
+        return search.IsFresh ? config with { Schedules = search.Summary!.Chosen, ScheduleProvenance = ScheduleSearch.Provenance(search.Folder.Path, root) } : null;
     }
-
-    private static string SearchedProvenance(string searchFolder, string root) =>
-        $"searched on validation: {Path.GetRelativePath(root, searchFolder).Replace('\\', '/')}/search.csv under the runs root";
 
     /// <summary>
     /// The finished results of <paramref name="config"/> from the run folders, or null when they are not there. Never

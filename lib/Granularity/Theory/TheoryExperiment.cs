@@ -89,6 +89,27 @@ public static class TheoryExperiment
         return runs;
     }
 
+    /// <summary>
+    /// The current finished runs of <paramref name="configs"/>, in their order, training nothing; when any is missing,
+    /// a <see cref="MissingRunsException"/> names each (by <paramref name="describe"/>) and the command that makes them.
+    /// </summary>
+    public static IReadOnlyList<TheoryRun> LoadFinished(IReadOnlyList<TheoryConfig> configs, string runsRoot, string what, string command, Func<TheoryConfig, string> describe)
+    {
+        var store = new RunStore(runsRoot);
+        var version = ResultVersion.OfLayer("Theory");
+        var runs = new List<TheoryRun>();
+        var missing = new List<string>();
+        foreach (var config in configs)
+        {
+            var lookup = store.TryRead<TheoryConfig, TheorySummary>(ExperimentName, config, version);
+            if (lookup.IsFresh) runs.Add(new TheoryRun(lookup.Folder, config, lookup.Summary!, true));
+            else missing.Add($"theory {describe(config)}: {lookup.Reason}");
+        }
+        if (missing.Count > 0)
+            throw new MissingRunsException($"{what} ({runs.Count} of {configs.Count} runs found)", missing, [command]);
+        return runs;
+    }
+
     /// <summary>Reads a complete theory run folder (config.json, summary.json); fails naming the folder if it is incomplete.</summary>
     public static TheoryRun Load(string folderPath)
     {
@@ -237,23 +258,8 @@ public sealed class TheorySweepExperiment : IExperiment<TheorySweep, TheorySweep
     /// <summary>None: the sweep shows; the study's claims (<see cref="TheoryStudy.Claims"/>) carry the verdicts.</summary>
     public static IReadOnlyList<Claim> Claims(TheorySweepResult result) => [];
 
-    private static IReadOnlyList<TheoryRun> Load(TheorySweep sweep, string runsRoot)
-    {
-        var store = new RunStore(runsRoot);
-        var version = ResultVersion.OfLayer("Theory");
-        var runs = new List<TheoryRun>();
-        var missing = new List<string>();
-        foreach (var config in sweep.Configs)
-        {
-            var lookup = store.TryRead<TheoryConfig, TheorySummary>(TheoryExperiment.ExperimentName, config, version);
-            if (lookup.IsFresh) runs.Add(new TheoryRun(lookup.Folder, config, lookup.Summary!, true));
-            else missing.Add($"theory {config.Label}: {lookup.Reason}");
-        }
-        if (missing.Count > 0)
-            throw new MissingRunsException($"theory sweep '{sweep.Name}' ({runs.Count} of {sweep.Configs.Count} runs found)", missing,
-                [$"eng/granularity theory sweep --{sweep.Name}"]);
-        return runs;
-    }
+    private static IReadOnlyList<TheoryRun> Load(TheorySweep sweep, string runsRoot) =>
+        TheoryExperiment.LoadFinished(sweep.Configs, runsRoot, $"theory sweep '{sweep.Name}'", $"eng/granularity theory sweep --{sweep.Name}", c => c.Label);
 }
 
 public enum SweepAxis { Seed, Subclasses, Noise, Dimension, HardShare }

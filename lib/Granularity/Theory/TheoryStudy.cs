@@ -129,20 +129,8 @@ public sealed class TheoryStudy : IExperiment<TheoryStudyConfig, TheoryStudyResu
     /// <summary>Reads the study from finished run folders only (trains nothing); throws <see cref="MissingRunsException"/> naming the missing runs.</summary>
     public static TheoryStudyResult Load(TheoryStudyConfig config, string runsRoot)
     {
-        var runs = new Dictionary<TheoryConfig, TheoryRun>();
-        var missing = new List<string>();
-        var store = new RunStore(runsRoot);
-        var version = ResultVersion.OfLayer("Theory");
-        foreach (var runConfig in config.Configs)
-        {
-            var lookup = store.TryRead<TheoryConfig, TheorySummary>(TheoryExperiment.ExperimentName, runConfig, version);
-            if (lookup.IsFresh) runs[runConfig] = new TheoryRun(lookup.Folder, runConfig, lookup.Summary!, true);
-            else missing.Add($"theory {Describe(runConfig)}: {lookup.Reason}");
-        }
-        if (missing.Count > 0)
-            throw new MissingRunsException($"theory study '{config.Name}' ({runs.Count} of {config.Configs.Count} runs found)", missing,
-                [$"eng/granularity theory study --{config.Name}"]);
-        return Assemble(config, runs, double.NaN);
+        var runs = TheoryExperiment.LoadFinished(config.Configs, runsRoot, $"theory study '{config.Name}'", $"eng/granularity theory study --{config.Name}", Describe);
+        return Assemble(config, runs.ToDictionary(r => r.Config), double.NaN);
     }
 
     /// <summary>One line naming what is special about a run of the study.</summary>

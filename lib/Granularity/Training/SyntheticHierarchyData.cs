@@ -77,9 +77,9 @@ public sealed class SyntheticHierarchyData : ITrainingData
         var share = config.HardTrainingShare >= 0 ? config.HardTrainingShare : DefaultHardTrainingShare;
         var created = SyntheticWorld.Create(worldConfig, seed);
         int trainCount = config.TrainSamples > 0 ? config.TrainSamples : 4000, evaluationCount = config.EvaluationSamples > 0 ? config.EvaluationSamples : 2000;
-        var (train, easy, hard) = created.StandardSplits(trainCount, share, evaluationCount);
-        if (config.Name == ValidationDatasetName)
-            (easy, hard) = (created.Sample(evaluationCount, 0, stream: 3), created.Sample(evaluationCount, 1, stream: 4));
+        var (train, easy, hard) = config.Name == ValidationDatasetName
+            ? (created.Sample(trainCount, share, stream: 0), created.Sample(evaluationCount, 0, stream: 3), created.Sample(evaluationCount, 1, stream: 4))
+            : created.StandardSplits(trainCount, share, evaluationCount);
         return new SyntheticHierarchyData(created, train, easy, hard, seed);
     }
 
