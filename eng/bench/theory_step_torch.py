@@ -62,9 +62,14 @@ elapsed = time.perf_counter() - start
 config = torch.__config__.show()
 blas = "openblas" if "openblas" in config.lower() else "unknown"
 try:
-    import ctypes.util, os
+    import ctypes, os
     maps = open(f"/proc/{os.getpid()}/maps").read()
     blas = next((name for name in ("libopenblas", "libblis", "libmkl", "libblas.so") if name in maps), blas)
-except OSError:
+    openblas = next((line.split()[-1] for line in maps.splitlines() if "libopenblas" in line and line.split()[-1].startswith("/")), None)
+    if openblas:
+        corename = ctypes.CDLL(openblas).openblas_get_corename
+        corename.restype = ctypes.c_char_p
+        blas += f"({corename().decode()})"
+except (OSError, AttributeError):
     pass
 print(f"steps_per_second={steps / elapsed:.3f} steps={steps} blas={blas}")

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -84,7 +85,8 @@ public sealed class MultiViewBatch : IDisposable
 /// The hierarchical multi-view data model: 2 superclasses × k subclasses, one common feature per superclass and one fine
 /// feature per subclass, all orthonormal in R^d. A sample of subclass (y, c) has P patches: CommonPatches carry v_y,
 /// FinePatches carry v_{y,c}, the rest are noise; a hard sample's common patches are noise too. Every patch gets
-/// N(0, σ²I) noise. Sampling is one vectorised computation per batch and a pure function of the generator's state.
+/// N(0, σ²I) noise (<see cref="GaussianNoise"/>). Sampling is one vectorised computation per batch and a pure function of
+/// the generator's state.
 /// </summary>
 public sealed class HierarchicalMultiViewData : IDisposable
 {
@@ -99,7 +101,8 @@ public sealed class HierarchicalMultiViewData : IDisposable
             .Concat(Enumerable.Repeat((long)PatchRole.Fine, config.FinePatches))
             .Concat(Enumerable.Repeat((long)PatchRole.Noise, config.Patches - config.CommonPatches - config.FinePatches))
             .ToArray();
-        BaseRoles = tensor(baseRoles, ScalarType.Int64).DetachFromDisposeScope();
+        this.baseRoles = baseRoles.Select(r => (PatchRole)r).ToArray();
+        featureValues = Features.data<float>().ToArray();
     }
 
     public TheoryConfig Config { get; }
@@ -107,7 +110,8 @@ public sealed class HierarchicalMultiViewData : IDisposable
     /// <summary>float32 [2 + 2k, d], orthonormal rows: v_0, v_1 (common), then v_{y,c} at row 2 + y·k + c (fine).</summary>
     public Tensor Features { get; }
 
-    private Tensor BaseRoles { get; }
+    private readonly PatchRole[] baseRoles;
+    private readonly float[] featureValues;   // Features, row-major, for the sampler's managed loop
 
     /// <summary>The superclass of subclass <paramref name="fineLabel"/>.</summary>
     public int CoarseLabelOf(int fineLabel) => fineLabel / Config.SubclassesPerSuperclass;
@@ -132,23 +136,53 @@ public sealed class HierarchicalMultiViewData : IDisposable
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "a batch needs at least one sample");
         if (hardShare is < 0 or > 1 || double.IsNaN(hardShare)) throw new ArgumentOutOfRangeException(nameof(hardShare), hardShare, "the share of hard samples must be in [0, 1]");
         var config = Config;
+        int patches = config.Patches, d = config.Dimension;
         using var scope = NewDisposeScope();
-        var fine = randint(0, config.Subclasses, new long[] { count }, dtype: ScalarType.Int64, generator: generator);
-        var coarse = fine.div(config.SubclassesPerSuperclass, rounding_mode: RoundingMode.floor);
-        var isHard = rand(new long[] { count }, generator: generator).lt(hardShare);
-        // A random permutation of the base roles per sample, vectorised as the argsort of uniform keys.
-        var order = rand(new long[] { count, config.Patches }, generator: generator).argsort(1);
-        var roles = BaseRoles.index_select(0, order.flatten()).view(count, config.Patches);
-        roles = where(roles.eq((long)PatchRole.Common).logical_and(isHard.unsqueeze(1)), tensor((long)PatchRole.Noise), roles);
+        // One row of uniforms per sample: its subclass, whether it is hard, and the sort keys that shuffle its patches.
+        var uniforms = rand(new long[] { count, 2 + patches }, dtype: ScalarType.Float64, generator: generator).data<double>().ToArray();
+        var fine = new long[count];
+        var coarse = new long[count];
+        var isHard = new bool[count];
+        var roles = new long[count * patches];
+        var keys = new double[patches];
+        var order = new int[patches];
+        var inputs = empty(new long[] { count, patches, d });
+        GaussianNoise.Fill(inputs, (float)config.NoiseStd, GaussianNoise.SeedFrom(generator));
+        var noise = InputsSpan(inputs);
+        var strength = (float)config.FeatureStrength;
+        for (int b = 0; b < count; b++)
+        {
+            var row = uniforms.AsSpan(b * (2 + patches), 2 + patches);
+            fine[b] = Math.Min((long)(row[0] * config.Subclasses), config.Subclasses - 1);
+            coarse[b] = fine[b] / config.SubclassesPerSuperclass;
+            isHard[b] = row[1] < hardShare;
+            row.Slice(2).CopyTo(keys);
+            for (int p = 0; p < patches; p++) order[p] = p;
+            Array.Sort(keys, order);   // a uniformly random permutation of the base roles
+            for (int p = 0; p < patches; p++)
+            {
+                var role = baseRoles[order[p]];
+                if (role == PatchRole.Common && isHard[b]) role = PatchRole.Noise;
+                roles[b * patches + p] = (long)role;
+                if (role == PatchRole.Noise) continue;
+                var feature = role == PatchRole.Common ? CommonFeatureRow((int)coarse[b]) : FineFeatureRow((int)fine[b]);
+                AddScaled(featureValues.AsSpan(feature * d, d), strength, noise.Slice((b * patches + p) * d, d));
+            }
+        }
+        GC.KeepAlive(inputs);
+        var batch = new MultiViewBatch(inputs, tensor(fine), tensor(coarse), tensor(isHard), tensor(roles).view(count, patches));
+        return batch.MoveToOuterDisposeScope();
+    }
 
-        // Noise everywhere, then each carrying patch gets its feature added in place: one pass over [B, P, d] for the
-        // noise and one row update per carrying patch (no [B, P, d] temporaries).
-        var inputs = empty(new long[] { count, config.Patches, config.Dimension }).normal_(0, config.NoiseStd, generator);
-        var featureRow = where(roles.eq((long)PatchRole.Common), coarse.unsqueeze(1), fine.add(2).unsqueeze(1));   // [B, P]
-        var carrying = roles.ne((long)PatchRole.Noise).flatten().nonzero().flatten();
-        inputs.view(count * config.Patches, config.Dimension)
-            .index_add_(0, carrying, Features.index_select(0, featureRow.flatten().index_select(0, carrying)), alpha: config.FeatureStrength);
-        return new MultiViewBatch(inputs, fine, coarse, isHard, roles).MoveToOuterDisposeScope();
+    private static unsafe Span<float> InputsSpan(Tensor inputs) => new((float*)TensorMemory.Address(inputs), checked((int)inputs.numel()));
+
+    private static void AddScaled(ReadOnlySpan<float> feature, float scale, Span<float> patch)
+    {
+        int i = 0;
+        var factor = Vector512.Create(scale);
+        for (; i + Vector512<float>.Count <= patch.Length; i += Vector512<float>.Count)
+            (Vector512.Create(patch.Slice(i, Vector512<float>.Count)) + Vector512.Create(feature.Slice(i, Vector512<float>.Count)) * factor).CopyTo(patch.Slice(i));
+        for (; i < patch.Length; i++) patch[i] += scale * feature[i];
     }
 
     /// <summary>A fixed test set of easy (<paramref name="hard"/> = false) or hard samples, drawn from its own seed stream.</summary>
@@ -173,7 +207,6 @@ public sealed class HierarchicalMultiViewData : IDisposable
     public void Dispose()
     {
         Features.Dispose();
-        BaseRoles.Dispose();
     }
 
     /// <summary>The independent random streams of one seed.</summary>
