@@ -29,42 +29,47 @@ public static class GaussianNoise
 
     /// <summary>
     /// Fills <paramref name="destination"/>: block b (values 32b … 32b+31) holds r_i·cos θ_i then r_i·sin θ_i for the
-    /// pairs i = 16b … 16b+15, where pair i's 64 random bits are SplitMix64(seed + (i + 1)·γ), the low 32 give
+    /// pairs i = 16b … 16b+15, where pair i's 64 random bits are SplitMix64's output for state seed + (i + 1)·γ, the low 32 give
     /// r = σ·√(−2 ln u₁) with u₁ ∈ (0, 1] and the high 32 give θ = 2π·u₂ (so |value| ≤ 6.8σ).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Fill(Span<float> destination, float std, ulong seed)
     {
         var blocks = destination.Length / ValuesPerBlock;
-        var pairIndex = Vector512.Create(1UL, 2, 3, 4, 5, 6, 7, 8);
+        // SplitMix64's state for pairs 1…8 and 9…16 of the first block, advanced by 16γ per block (no multiply).
+        var seeds = Vector512.Create(seed);
+        var first = seeds + Vector512.Create(1UL, 2, 3, 4, 5, 6, 7, 8) * Golden;
+        var second = seeds + Vector512.Create(9UL, 10, 11, 12, 13, 14, 15, 16) * Golden;
+        var step = Vector512.Create(unchecked(PairsPerBlock * Golden));
         var scale = Vector512.Create(std);
         for (int block = 0; block < blocks; block++)
         {
-            Block(seed, pairIndex, scale, out var cosines, out var sines);
+            Block(first, second, scale, out var cosines, out var sines);
             cosines.CopyTo(destination.Slice(block * ValuesPerBlock));
             sines.CopyTo(destination.Slice(block * ValuesPerBlock + PairsPerBlock));
-            pairIndex += Vector512.Create((ulong)PairsPerBlock);
+            first += step;
+            second += step;
         }
         var rest = destination.Length - blocks * ValuesPerBlock;
         if (rest == 0) return;
         Span<float> last = stackalloc float[ValuesPerBlock];
-        Block(seed, pairIndex, scale, out var lastCosines, out var lastSines);
+        Block(first, second, scale, out var lastCosines, out var lastSines);
         lastCosines.CopyTo(last);
         lastSines.CopyTo(last.Slice(PairsPerBlock));
         last.Slice(0, rest).CopyTo(destination.Slice(blocks * ValuesPerBlock));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block(ulong seed, Vector512<ulong> pairIndex, Vector512<float> scale, out Vector512<float> cosines, out Vector512<float> sines)
+    private static void Block(Vector512<ulong> firstState, Vector512<ulong> secondState, Vector512<float> scale, out Vector512<float> cosines, out Vector512<float> sines)
     {
-        var low = SplitMix(seed, pairIndex);
-        var high = SplitMix(seed, pairIndex + Vector512.Create(8UL));
+        var low = Mix(firstState);
+        var high = Mix(secondState);
         var mask = Vector512.Create(0xFFFF_FFFFUL);
         var radiusBits = Vector512.Narrow(low & mask, high & mask);
         var angleBits = Vector512.Narrow(low >>> 32, high >>> 32);
         const float TwoToMinus32 = 2.3283064365386963e-10f;   // 2^-32
         var u1 = Vector512.ConvertToSingle(radiusBits) * TwoToMinus32 + Vector512.Create(TwoToMinus32 / 2);   // (0, 1]
-        var radius = Vector512.Sqrt(Vector512.Log(u1) * -2f) * scale;
+        var radius = Vector512.Sqrt(LogOfUnit(u1) * -2f) * scale;
         // θ = 2π·u₂ as a quarter turn q (nearest, taken mod 4) plus x ∈ [−π/4, π/4], so two short polynomials suffice.
         var quarters = Vector512.ConvertToSingle(angleBits) * (TwoToMinus32 * 4);                               // [0, 4]
         var nearest = Vector512.Round(quarters);
@@ -90,12 +95,35 @@ public static class GaussianNoise
         return (sin, cos);
     }
 
-    private static Vector512<ulong> SplitMix(ulong seed, Vector512<ulong> index)
+    /// <summary>SplitMix64's output function of its state z = seed + i·γ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> Mix(Vector512<ulong> z)
     {
-        var z = Vector512.Create(seed) + index * Golden;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >>> 31);
+    }
+
+    /// <summary>
+    /// ln x for normal x in (0, 1] (Cephes' logf: x = m·2^e with m ∈ [√½, √2), a degree-9 polynomial in m − 1; about
+    /// 1 ulp). No special cases: the noise never asks for 0, negative or subnormal x.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> LogOfUnit(Vector512<float> x)
+    {
+        var bits = x.AsInt32();
+        var exponent = (bits >>> 23) - Vector512.Create(126);
+        var mantissa = ((bits & Vector512.Create(0x007F_FFFF)) | Vector512.Create(0x3F00_0000)).AsSingle();   // [0.5, 1)
+        var small = Vector512.LessThan(mantissa, Vector512.Create(0.70710678f));
+        exponent += small.AsInt32();                                    // −1 where m < √½
+        var f = Vector512.ConditionalSelect(small, mantissa + mantissa, mantissa) - Vector512.Create(1f);
+        var e = Vector512.ConvertToSingle(exponent);
+        var z = f * f;
+        var polynomial = (((((((Vector512.Create(7.0376836292e-2f) * f - Vector512.Create(1.1514610310e-1f)) * f + Vector512.Create(1.1676998740e-1f)) * f
+            - Vector512.Create(1.2420140846e-1f)) * f + Vector512.Create(1.4249322787e-1f)) * f - Vector512.Create(1.6668057665e-1f)) * f
+            + Vector512.Create(2.0000714765e-1f)) * f - Vector512.Create(2.4999993993e-1f)) * f + Vector512.Create(3.3333331174e-1f);
+        var y = polynomial * f * z + e * -2.12194440e-4f - z * 0.5f;
+        return f + y + e * 0.693359375f;
     }
 
     /// <summary>A 64-bit stream seed drawn from <paramref name="generator"/> (advancing it), so noise stays a function of the generator's state.</summary>

@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -102,7 +101,11 @@ public sealed class HierarchicalMultiViewData : IDisposable
             .Concat(Enumerable.Repeat((long)PatchRole.Noise, config.Patches - config.CommonPatches - config.FinePatches))
             .ToArray();
         this.baseRoles = baseRoles.Select(r => (PatchRole)r).ToArray();
-        featureValues = Features.data<float>().ToArray();
+        var values = Features.data<float>().ToArray();
+        int d = config.Dimension;
+        featureEntries = Enumerable.Range(0, config.FeatureCount)
+            .Select(row => Enumerable.Range(0, d).Where(i => values[row * d + i] != 0).Select(i => (i, values[row * d + i])).ToArray())
+            .ToArray();
     }
 
     public TheoryConfig Config { get; }
@@ -111,7 +114,7 @@ public sealed class HierarchicalMultiViewData : IDisposable
     public Tensor Features { get; }
 
     private readonly PatchRole[] baseRoles;
-    private readonly float[] featureValues;   // Features, row-major, for the sampler's managed loop
+    private readonly (int Index, float Value)[][] featureEntries;   // each feature's non-zero coordinates (one for the standard basis)
 
     /// <summary>The superclass of subclass <paramref name="fineLabel"/>.</summary>
     public int CoarseLabelOf(int fineLabel) => fineLabel / Config.SubclassesPerSuperclass;
@@ -166,7 +169,8 @@ public sealed class HierarchicalMultiViewData : IDisposable
                 roles[b * patches + p] = (long)role;
                 if (role == PatchRole.Noise) continue;
                 var feature = role == PatchRole.Common ? CommonFeatureRow((int)coarse[b]) : FineFeatureRow((int)fine[b]);
-                AddScaled(featureValues.AsSpan(feature * d, d), strength, noise.Slice((b * patches + p) * d, d));
+                var patch = noise.Slice((b * patches + p) * d, d);
+                foreach (var (index, value) in featureEntries[feature]) patch[index] += strength * value;
             }
         }
         GC.KeepAlive(inputs);
@@ -175,15 +179,6 @@ public sealed class HierarchicalMultiViewData : IDisposable
     }
 
     private static unsafe Span<float> InputsSpan(Tensor inputs) => new((float*)TensorMemory.Address(inputs), checked((int)inputs.numel()));
-
-    private static void AddScaled(ReadOnlySpan<float> feature, float scale, Span<float> patch)
-    {
-        int i = 0;
-        var factor = Vector512.Create(scale);
-        for (; i + Vector512<float>.Count <= patch.Length; i += Vector512<float>.Count)
-            (Vector512.Create(patch.Slice(i, Vector512<float>.Count)) + Vector512.Create(feature.Slice(i, Vector512<float>.Count)) * factor).CopyTo(patch.Slice(i));
-        for (; i < patch.Length; i++) patch[i] += scale * feature[i];
-    }
 
     /// <summary>A fixed test set of easy (<paramref name="hard"/> = false) or hard samples, drawn from its own seed stream.</summary>
     public MultiViewBatch TestSet(bool hard, int? count = null)
