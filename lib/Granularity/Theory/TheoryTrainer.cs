@@ -64,6 +64,7 @@ public sealed class TheoryModel : IDisposable
 public sealed class TheoryTrainer : IDisposable
 {
     private readonly Generator trainingGenerator;
+    private readonly Tensor? sharedWeights;   // CPU, both models: [coarse filters + fine filters, d], the two nets' weights
     private readonly MultiViewBatch? trainingSet;
     private Tensor? epochOrder;
     private int epochPosition;
@@ -81,8 +82,22 @@ public sealed class TheoryTrainer : IDisposable
         HardTest = OnDevice(Data.TestSet(hard: true), longLived: true);
         using var coarseInit = HierarchicalMultiViewData.NewGenerator(config.Seed, HierarchicalMultiViewData.SeedStream.CoarseInit);
         using var fineInit = HierarchicalMultiViewData.NewGenerator(config.Seed, HierarchicalMultiViewData.SeedStream.FineInit);
-        Coarse = new TheoryModel(LabelGranularity.Coarse, TwoLayerConvNet.For(config, LabelGranularity.Coarse, coarseInit, Device), config.LearningRate);
-        Fine = new TheoryModel(LabelGranularity.Fine, TwoLayerConvNet.For(config, LabelGranularity.Fine, fineInit, Device), config.LearningRate);
+        if (Device.type == DeviceType.CPU && config.Models == TheoryModels.Both && TensorMemory.Available)
+        {
+            // Both models' weights in one buffer, so a step trains them with one pair of products (TwoLayerConvNet.SgdStepPair).
+            int coarseFilters = config.OutputsFor(LabelGranularity.Coarse) * config.NeuronsFor(LabelGranularity.Coarse);
+            int fineFilters = config.OutputsFor(LabelGranularity.Fine) * config.NeuronsFor(LabelGranularity.Fine);
+            sharedWeights = empty(coarseFilters + fineFilters, config.Dimension).DetachFromDisposeScope();
+            Coarse = new TheoryModel(LabelGranularity.Coarse, Net(LabelGranularity.Coarse, coarseInit, sharedWeights.narrow(0, 0, coarseFilters)), config.LearningRate);
+            Fine = new TheoryModel(LabelGranularity.Fine, Net(LabelGranularity.Fine, fineInit, sharedWeights.narrow(0, coarseFilters, fineFilters)), config.LearningRate);
+        }
+        else
+        {
+            Coarse = new TheoryModel(LabelGranularity.Coarse, TwoLayerConvNet.For(config, LabelGranularity.Coarse, coarseInit, Device), config.LearningRate);
+            Fine = new TheoryModel(LabelGranularity.Fine, TwoLayerConvNet.For(config, LabelGranularity.Fine, fineInit, Device), config.LearningRate);
+        }
+        TwoLayerConvNet Net(LabelGranularity granularity, Generator generator, Tensor storage) =>
+            new(config.OutputsFor(granularity), config.NeuronsFor(granularity), config.Dimension, config.InitStd, generator, null, storage);
     }
 
     public TheoryConfig Config { get; }
@@ -106,9 +121,18 @@ public sealed class TheoryTrainer : IDisposable
         using var scope = NewDisposeScope();
         var batch = NextBatch();
         var flatInputs = batch.Inputs.view(batch.Count * Config.Patches, Config.Dimension);
-        Coarse.AddLoss(Coarse.Net.SgdStep(flatInputs, batch.CoarseLabels, batch.Count, Config.LearningRate));
-        if (Config.Models == TheoryModels.Both)
-            Fine.AddLoss(Fine.Net.SgdStep(flatInputs, batch.FineLabels, batch.Count, Config.LearningRate));
+        if (sharedWeights is not null)
+        {
+            var (coarseLoss, fineLoss) = TwoLayerConvNet.SgdStepPair(Coarse.Net, Fine.Net, sharedWeights, flatInputs, batch.CoarseLabels, batch.FineLabels, batch.Count, Config.LearningRate);
+            Coarse.AddLoss(coarseLoss);
+            Fine.AddLoss(fineLoss);
+        }
+        else
+        {
+            Coarse.AddLoss(Coarse.Net.SgdStep(flatInputs, batch.CoarseLabels, batch.Count, Config.LearningRate));
+            if (Config.Models == TheoryModels.Both)
+                Fine.AddLoss(Fine.Net.SgdStep(flatInputs, batch.FineLabels, batch.Count, Config.LearningRate));
+        }
         StepsDone++;
     }
 
@@ -253,6 +277,7 @@ public sealed class TheoryTrainer : IDisposable
     {
         Coarse.Dispose();
         Fine.Dispose();
+        sharedWeights?.Dispose();
         EasyTest.Dispose();
         HardTest.Dispose();
         trainingSet?.Dispose();

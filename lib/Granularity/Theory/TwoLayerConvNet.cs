@@ -16,6 +16,16 @@ public sealed class TwoLayerConvNet : nn.Module<Tensor, Tensor>
 
     /// <summary>Initialises W ~ N(0, initStd²) from <paramref name="generator"/> (on the CPU), then moves it to <paramref name="device"/>.</summary>
     public TwoLayerConvNet(int outputs, int neuronsPerOutput, int dimension, double initStd, Generator generator, Device? device = null)
+        : this(outputs, neuronsPerOutput, dimension, initStd, generator, device, storage: null)
+    {
+    }
+
+    /// <summary>
+    /// As above, with the weights kept in <paramref name="storage"/> (a contiguous CPU float32 [outputs·m, d] view, for
+    /// instance rows of a buffer another network shares, which lets <see cref="SgdStepPair"/> train both in one pair of
+    /// products). The initial values are the same as without it.
+    /// </summary>
+    internal TwoLayerConvNet(int outputs, int neuronsPerOutput, int dimension, double initStd, Generator generator, Device? device, Tensor? storage)
         : base(nameof(TwoLayerConvNet))
     {
         if (outputs < 1) throw new ArgumentOutOfRangeException(nameof(outputs), outputs, "the network needs at least one output");
@@ -27,7 +37,16 @@ public sealed class TwoLayerConvNet : nn.Module<Tensor, Tensor>
         using (no_grad())
         {
             var initial = randn(new long[] { outputs, neuronsPerOutput, dimension }, generator: generator).mul_(initStd);
-            weights = new Parameter(device is null ? initial : initial.to(device));
+            if (storage is not null)
+            {
+                if (storage.device_type != DeviceType.CPU || storage.dtype != ScalarType.Float32 || !storage.is_contiguous()
+                    || storage.dim() != 2 || storage.shape[0] != outputs * neuronsPerOutput || storage.shape[1] != dimension)
+                    throw new ArgumentException($"weight storage must be a contiguous CPU float32 [{outputs * neuronsPerOutput}, {dimension}], got [{string.Join(", ", storage.shape)}] {storage.dtype} on {storage.device_type}", nameof(storage));
+                storage.copy_(initial.view(outputs * neuronsPerOutput, dimension));
+                initial.Dispose();
+                initial = storage.view(outputs, neuronsPerOutput, dimension);
+            }
+            weights = new Parameter(device is null || storage is not null ? initial : initial.to(device));
         }
         RegisterComponents();
     }
@@ -78,7 +97,7 @@ public sealed class TwoLayerConvNet : nn.Module<Tensor, Tensor>
         Sgemm.Multiply(flatInputs, false, filterMatrix, true, preActivations, 1f, 0f);
         if (preActivations.device_type == DeviceType.CPU && preActivations.dtype == ScalarType.Float32 && TensorMemory.Available)
         {
-            var cpuLoss = ResidualInPlace(preActivations, labels, batch, (int)patches);
+            var cpuLoss = ResidualInPlace(preActivations, (int)filters, 0, labels, batch, (int)patches);
             Sgemm.Multiply(preActivations, true, flatInputs, false, filterMatrix, (float)-learningRate, 1f);
             return cpuLoss;
         }
@@ -92,24 +111,52 @@ public sealed class TwoLayerConvNet : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// The CPU middle of <see cref="SgdStep"/> in two vectorised passes over the pre-activations [B·P, J·m], no tensor
+    /// One SGD step of two networks on the same inputs as one pair of products: <paramref name="first"/>'s and
+    /// <paramref name="second"/>'s weights must be consecutive rows of <paramref name="sharedWeights"/> [F₁ + F₂, d]
+    /// (built with the storage constructor), which the step checks. The same update as two <see cref="SgdStep"/> calls;
+    /// the coarse model's 20-filter products are too narrow for the BLAS kernels to run at full speed on their own.
+    /// </summary>
+    internal static (double First, double Second) SgdStepPair(TwoLayerConvNet first, TwoLayerConvNet second, Tensor sharedWeights,
+        Tensor flatInputs, Tensor firstLabels, Tensor secondLabels, int batch, double learningRate)
+    {
+        int firstFilters = first.Outputs * first.NeuronsPerOutput, secondFilters = second.Outputs * second.NeuronsPerOutput, filters = firstFilters + secondFilters;
+        long rows = flatInputs.shape[0];
+        if (flatInputs.dim() != 2 || flatInputs.shape[1] != first.Dimension || second.Dimension != first.Dimension || rows % batch != 0)
+            throw new ArgumentException($"inputs must be [batch·patches, {first.Dimension}], got [{string.Join(", ", flatInputs.shape)}] for batch {batch}", nameof(flatInputs));
+        var rowBytes = (long)first.Dimension * sizeof(float);
+        if (sharedWeights.shape[0] != filters || TensorMemory.Address(first.weights) != TensorMemory.Address(sharedWeights)
+            || TensorMemory.Address(second.weights) != TensorMemory.Address(sharedWeights) + (nint)(firstFilters * rowBytes))
+            throw new ArgumentException("the two networks' weights are not consecutive rows of the shared buffer", nameof(sharedWeights));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var preActivations = empty(new long[] { rows, filters }, dtype: flatInputs.dtype, device: flatInputs.device);
+        Sgemm.Multiply(flatInputs, false, sharedWeights, true, preActivations, 1f, 0f);
+        var patches = (int)(rows / batch);
+        var firstLoss = first.ResidualInPlace(preActivations, filters, 0, firstLabels, batch, patches);
+        var secondLoss = second.ResidualInPlace(preActivations, filters, firstFilters, secondLabels, batch, patches);
+        Sgemm.Multiply(preActivations, true, flatInputs, false, sharedWeights, (float)-learningRate, 1f);
+        return (firstLoss, secondLoss);
+    }
+
+    /// <summary>
+    /// The CPU middle of <see cref="SgdStep"/> in two vectorised passes over this network's columns
+    /// [<paramref name="columnOffset"/>, + J·m) of the pre-activations [B·P, <paramref name="rowLength"/>], no tensor
     /// calls: the pooled logits F_j(X_b) = Σ_p Σ_r ReLU(z), the softmax cross-entropy, and then, in place,
     /// z ← 1[z &gt; 0] · (softmax_j − 1[y_b = j]) / B, which is ∂L/∂z. Returns the mean loss.
     /// </summary>
-    private unsafe double ResidualInPlace(Tensor preActivations, Tensor labels, int batch, int patches)
+    private unsafe double ResidualInPlace(Tensor preActivations, int rowLength, int columnOffset, Tensor labels, int batch, int patches)
     {
         int filters = Outputs * NeuronsPerOutput, outputs = Outputs, neurons = NeuronsPerOutput;
         var targets = labels.data<long>().ToArray();
-        var z = new Span<float>((float*)TensorMemory.Address(preActivations), batch * patches * filters);
+        var z = new Span<float>((float*)TensorMemory.Address(preActivations), batch * patches * rowLength);
         var pooled = new float[filters];
         var perFilter = new float[filters];
         var logits = new double[outputs];
         double loss = 0;
         for (int b = 0; b < batch; b++)
         {
-            var sample = z.Slice(b * patches * filters, patches * filters);
             Array.Clear(pooled);
-            for (int p = 0; p < patches; p++) AddRelu(sample.Slice(p * filters, filters), pooled);
+            for (int p = 0; p < patches; p++) AddRelu(z.Slice((b * patches + p) * rowLength + columnOffset, filters), pooled);
             for (int j = 0; j < outputs; j++)
             {
                 double sum = 0;
@@ -125,7 +172,7 @@ public sealed class TwoLayerConvNet : nn.Module<Tensor, Tensor>
                 var residual = (float)((Math.Exp(logits[j] - max) / normaliser - (j == target ? 1 : 0)) / batch);
                 perFilter.AsSpan(j * neurons, neurons).Fill(residual);
             }
-            for (int p = 0; p < patches; p++) MaskedResidual(sample.Slice(p * filters, filters), perFilter);
+            for (int p = 0; p < patches; p++) MaskedResidual(z.Slice((b * patches + p) * rowLength + columnOffset, filters), perFilter);
         }
         GC.KeepAlive(preActivations);
         return loss / batch;

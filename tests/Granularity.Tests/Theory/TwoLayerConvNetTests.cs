@@ -100,6 +100,40 @@ public sealed class TwoLayerConvNetTests
     }
 
     [Fact]
+    public void APairStepOnSharedWeightsEqualsTwoSeparateSteps()
+    {
+        const int dimension = 90;
+        using var shared = empty(2 * 4 + 6 * 3, dimension);
+        using var gA = new Generator(11);
+        using var gB = new Generator(12);
+        using var coarse = new TwoLayerConvNet(2, 4, dimension, 0.3, gA, null, shared.narrow(0, 0, 8));
+        using var fine = new TwoLayerConvNet(6, 3, dimension, 0.3, gB, null, shared.narrow(0, 8, 18));
+        using var gA2 = new Generator(11);
+        using var gB2 = new Generator(12);
+        using var coarseAlone = new TwoLayerConvNet(2, 4, dimension, 0.3, gA2);
+        using var fineAlone = new TwoLayerConvNet(6, 3, dimension, 0.3, gB2);
+        Assert.True(coarse.Weights.equal(coarseAlone.Weights).all().item<bool>(), "the storage constructor draws the same initial weights");
+        Assert.True(fine.Weights.equal(fineAlone.Weights).all().item<bool>());
+        for (int step = 0; step < 3; step++)
+        {
+            using var scope = NewDisposeScope();
+            var inputs = randn(10, 5, dimension).view(50, dimension);
+            var fineLabels = randint(0, 6, new long[] { 10 });
+            var coarseLabels = fineLabels.div(3, rounding_mode: RoundingMode.floor);
+            var (coarseLoss, fineLoss) = TwoLayerConvNet.SgdStepPair(coarse, fine, shared, inputs, coarseLabels, fineLabels, 10, 0.2);
+            Assert.Equal(coarseAlone.SgdStep(inputs, coarseLabels, 10, 0.2), coarseLoss, 5);
+            Assert.Equal(fineAlone.SgdStep(inputs, fineLabels, 10, 0.2), fineLoss, 5);
+            Assert.True(coarse.Weights.allclose(coarseAlone.Weights, rtol: 1e-5, atol: 1e-6), $"step {step}: coarse weights differ");
+            Assert.True(fine.Weights.allclose(fineAlone.Weights, rtol: 1e-5, atol: 1e-6), $"step {step}: fine weights differ");
+        }
+        // Weights that are not consecutive rows of the buffer are refused, not silently mis-updated.
+        using var inputsAgain = randn(50, dimension);
+        using var labelsAgain = zeros(10, dtype: ScalarType.Int64);
+        Assert.Throws<ArgumentException>(() => TwoLayerConvNet.SgdStepPair(fine, coarse, shared, inputsAgain, labelsAgain, labelsAgain, 10, 0.2));
+        Assert.Throws<ArgumentException>(() => TwoLayerConvNet.SgdStepPair(coarseAlone, fineAlone, shared, inputsAgain, labelsAgain, labelsAgain, 10, 0.2));
+    }
+
+    [Fact]
     public void InitialisationIsSmallAndSeeded()
     {
         using var g1 = new Generator(4);
