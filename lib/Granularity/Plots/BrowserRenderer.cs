@@ -23,6 +23,9 @@ internal static class BrowserRenderer
     /// <summary>How many browsers this process has started (for tests).</summary>
     internal static int Launches { get; private set; }
 
+    /// <summary>How many figures this process has rendered (for tests).</summary>
+    internal static int Renders { get; private set; }
+
     /// <summary>True while a browser is open (for tests).</summary>
     internal static bool IsOpen { get { lock (Gate) return browser is not null; } }
 
@@ -34,7 +37,9 @@ internal static class BrowserRenderer
             idleTimer = null;
             try
             {
-                return RenderOn(Open(executable), html, width, height);
+                var rendered = RenderOn(Open(executable), html, width, height);
+                Renders++;
+                return rendered;
             }
             catch
             {

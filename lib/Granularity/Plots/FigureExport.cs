@@ -62,11 +62,66 @@ public static class FigureExport
         }
         lock (Gate)
         {
-            var (png, svg, pdf) = BrowserRenderer.Render(browser, File.ReadAllText(html), width, height);
-            AtomicFile.WriteAllBytes(stem + ".png", png);
-            AtomicFile.WriteAllText(stem + ".svg", svg);
-            AtomicFile.WriteAllBytes(stem + ".pdf", pdf);
+            var page = File.ReadAllText(html);
+            var cache = CacheFolderFor(directory);
+            var key = cache is null ? null : RenderKey(page, width, height, browser);
+            if (key is null || !TryCopyFromCache(cache!, key, stem))
+            {
+                var (png, svg, pdf) = BrowserRenderer.Render(browser, page, width, height);
+                AtomicFile.WriteAllBytes(stem + ".png", png);
+                AtomicFile.WriteAllText(stem + ".svg", svg);
+                AtomicFile.WriteAllBytes(stem + ".pdf", pdf);
+                if (key is not null) StoreInCache(cache!, key, stem);
+            }
         }
         return new FigureFiles(html, stem + ".png", stem + ".svg", stem + ".pdf");
+    }
+
+    /// <summary>For tests: a render cache folder used for every export (null: the default rule of <see cref="CacheFolderFor"/>).</summary>
+    internal static string? CacheFolderOverride { get; set; }
+
+    /// <summary>
+    /// Where rendered PNG/SVG/PDF files are kept by content, so that a figure drawn again from the same data (notebook 07
+    /// re-exports every figure of 01–06) is copied instead of rendered again: <c>.render-cache</c> under the figures root
+    /// for exports into its subfolders; none elsewhere. The key is the chart's HTML (with Plotly.NET's random element
+    /// ids taken out), the size, the browser and its file, so a changed chart, size or browser renders afresh.
+    /// </summary>
+    internal static string? CacheFolderFor(string directory)
+    {
+        if (CacheFolderOverride is not null) return CacheFolderOverride;
+        var root = Path.GetFullPath(ProjectPaths.FiguresRoot);
+        var parent = Path.GetDirectoryName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar));
+        return string.Equals(parent, root.TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal) ? Path.Combine(root, ".render-cache") : null;
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex ElementId =
+        new("[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", System.Text.RegularExpressions.RegexOptions.Compiled);
+
+    private const string RenderProcedure = "plotly-toImage-png-svg+svg-print-pdf-v1";
+
+    internal static string RenderKey(string page, int width, int height, string browser)
+    {
+        var file = new FileInfo(browser);
+        var header = FormattableString.Invariant($"{RenderProcedure}\n{width}x{height}\n{file.FullName}\n{file.Length}\n{file.LastWriteTimeUtc:O}\n");
+        var bytes = System.Text.Encoding.UTF8.GetBytes(header + ElementId.Replace(page, "id"));
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes)).ToLowerInvariant();
+    }
+
+    private static readonly string[] RenderedExtensions = [".png", ".svg", ".pdf"];
+
+    private static bool TryCopyFromCache(string cache, string key, string stem)
+    {
+        var entry = Path.Combine(cache, key);
+        if (!RenderedExtensions.All(extension => File.Exists(entry + extension))) return false;
+        foreach (var extension in RenderedExtensions) AtomicFile.WriteAllBytes(stem + extension, File.ReadAllBytes(entry + extension));
+        return true;
+    }
+
+    private static void StoreInCache(string cache, string key, string stem)
+    {
+        Directory.CreateDirectory(cache);
+        var entry = Path.Combine(cache, key);
+        // The PNG last: an entry counts only when all three exist, so a killed export leaves no half entry behind.
+        foreach (var extension in new[] { ".svg", ".pdf", ".png" }) AtomicFile.WriteAllBytes(entry + extension, File.ReadAllBytes(stem + extension));
     }
 }

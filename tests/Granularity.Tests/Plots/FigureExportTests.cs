@@ -1,3 +1,5 @@
+using Granularity.Core;
+using Plotly.NET;
 using Granularity.Plots;
 using Xunit;
 
@@ -79,6 +81,36 @@ public sealed class FigureBrowserLifetimeTests : IDisposable
 {
     private readonly TempFolder folder = new("figures");
     public void Dispose() => folder.Dispose();
+
+    [Fact]
+    public void AFigureDrawnAgainFromTheSameDataIsCopiedNotRendered()
+    {
+        Assert.Equal(Path.Combine(Path.GetFullPath(ProjectPaths.FiguresRoot), ".render-cache"), FigureExport.CacheFolderFor(Path.Combine(ProjectPaths.FiguresRoot, "07-figures")));
+        Assert.Null(FigureExport.CacheFolderFor(folder.Path));   // exports elsewhere (tests, --out) are not cached
+        if (FigureExport.BrowserPath is null) return;
+        FigureExport.CacheFolderOverride = folder.Combine("cache");
+        try
+        {
+            GenericChart Chart(double last) => Plotly.NET.CSharp.Chart.Line<double, double, string>(new[] { 1.0, 2, 3 }, new[] { 2.0, 4, last });
+            var first = FigureExport.Save(Chart(8.125), folder.Combine("a"), "figure", 320, 200);
+            var renders = BrowserRenderer.Renders;
+            var again = FigureExport.Save(Chart(8.125), folder.Combine("b"), "figure", 320, 200);
+            Assert.Equal(renders, BrowserRenderer.Renders);
+            foreach (var (a, b) in new[] { (first.Png!, again.Png!), (first.Svg!, again.Svg!), (first.Pdf!, again.Pdf!) })
+                Assert.Equal(File.ReadAllBytes(a), File.ReadAllBytes(b));
+            FigureExport.Save(Chart(9.5), folder.Combine("c"), "figure", 320, 200);
+            Assert.Equal(renders + 1, BrowserRenderer.Renders);   // other data
+            FigureExport.Save(Chart(8.125), folder.Combine("d"), "figure", 400, 200);
+            Assert.Equal(renders + 2, BrowserRenderer.Renders);   // another size
+            foreach (var png in Directory.GetFiles(folder.Combine("cache"), "*.png")) File.Delete(png);
+            FigureExport.Save(Chart(8.125), folder.Combine("e"), "figure", 320, 200);
+            Assert.Equal(renders + 3, BrowserRenderer.Renders);   // an incomplete entry is not used
+        }
+        finally
+        {
+            FigureExport.CacheFolderOverride = null;
+        }
+    }
 
     [Fact]
     public void OneBrowserServesConsecutiveFiguresAndClosesWhenIdle()
