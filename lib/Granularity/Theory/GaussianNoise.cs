@@ -21,9 +21,17 @@ public static class GaussianNoise
     public static unsafe void Fill(Tensor target, float std, ulong seed)
     {
         if (target.dtype != ScalarType.Float32) throw new ArgumentException($"noise is float32, the tensor is {target.dtype}", nameof(target));
-        var count = target.numel();
+        var count = checked((int)target.numel());
+        if (!TensorMemory.Available)
+        {
+            var values = new float[count];
+            Fill(values, std, seed);
+            using var source = tensor(values).view(target.shape);
+            target.copy_(source);
+            return;
+        }
         var destination = (float*)TensorMemory.Address(target);
-        Fill(new Span<float>(destination, checked((int)count)), std, seed);
+        Fill(new Span<float>(destination, count), std, seed);
         GC.KeepAlive(target);
     }
 

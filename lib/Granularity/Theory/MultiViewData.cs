@@ -150,8 +150,11 @@ public sealed class HierarchicalMultiViewData : IDisposable
         var keys = new double[patches];
         var order = new int[patches];
         var inputs = empty(new long[] { count, patches, d });
-        GaussianNoise.Fill(inputs, (float)config.NoiseStd, GaussianNoise.SeedFrom(generator));
-        var noise = InputsSpan(inputs);
+        var noiseSeed = GaussianNoise.SeedFrom(generator);
+        var managed = TensorMemory.Available ? null : new float[count * patches * d];   // where the tensor's memory cannot be written in place
+        if (managed is null) GaussianNoise.Fill(inputs, (float)config.NoiseStd, noiseSeed);
+        else GaussianNoise.Fill(managed, (float)config.NoiseStd, noiseSeed);
+        var noise = managed ?? InputsSpan(inputs);
         var strength = (float)config.FeatureStrength;
         for (int b = 0; b < count; b++)
         {
@@ -174,6 +177,7 @@ public sealed class HierarchicalMultiViewData : IDisposable
             }
         }
         GC.KeepAlive(inputs);
+        if (managed is not null) inputs = tensor(managed).view(count, patches, d);
         var batch = new MultiViewBatch(inputs, tensor(fine), tensor(coarse), tensor(isHard), tensor(roles).view(count, patches));
         return batch.MoveToOuterDisposeScope();
     }

@@ -26,7 +26,8 @@ internal static class TensorMemory
                 Granularity.Core.TorchRuntime.EnsureNativesLoaded();
                 var torchSharp = Granularity.Core.TorchRuntime.NativeSource is { } folder
                     && NativeLibrary.TryLoad(Path.Combine(folder, "libLibTorchSharp.so"), out var handle) ? handle
-                    : NativeLibrary.TryLoad("libLibTorchSharp.so", out var bare) ? bare : IntPtr.Zero;
+                    : NativeLibrary.TryLoad("libLibTorchSharp.so", out var bare) ? bare
+                    : NativeLibrary.TryLoad("LibTorchSharp", typeof(torch).Assembly, null, out var resolved) ? resolved : IntPtr.Zero;
                 if (torchSharp != IntPtr.Zero && NativeLibrary.TryGetExport(torchSharp, "THSTensor_data", out var export))
                     tensorData = Marshal.GetDelegateForFunctionPointer<DataFunction>(export);
                 return tensorData is not null;
