@@ -122,6 +122,7 @@ public static class LoaderBenchmark
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             ArgumentList = { script, "--files", fileList, "--threads", threads.ToString(CultureInfo.InvariantCulture), "--batch", batchSize.ToString(CultureInfo.InvariantCulture), "--seed", seed.ToString(CultureInfo.InvariantCulture) },
         };
+        Granularity.Theory.Sgemm.UseSameKernelIn(start);
         try
         {
             using var process = Process.Start(start)!;

@@ -114,6 +114,7 @@ public static class TrainingBenchmark
     {
         var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in arguments.Prepend(script)) start.ArgumentList.Add(a);
+        Granularity.Theory.Sgemm.UseSameKernelIn(start);
         using var process = Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
         var output = process.StandardOutput.ReadToEnd();

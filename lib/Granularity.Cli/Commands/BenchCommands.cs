@@ -67,8 +67,7 @@ public static class BenchCommands
     private static double PyTorchTheoryPeer(string python, string script, TheoryConfig config, int steps, int threads, out string blas)
     {
         var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        // The peer runs the OpenBLAS kernel our products run (Sgemm overrides OpenBLAS 0.3.21's misdetection of recent Intel cores).
-        if (Sgemm.CoreTypeOverride is { } core) start.Environment["OPENBLAS_CORETYPE"] = core;
+        Sgemm.UseSameKernelIn(start);   // OpenBLAS 0.3.21 misreads recent Intel cores; the peer gets the kernel our products run
         foreach (var argument in new object[] { script, config.Dimension, config.SubclassesPerSuperclass, steps, 10, threads, config.Patches, config.NeuronsPerOutput, config.BatchSize })
             start.ArgumentList.Add(Convert.ToString(argument, CultureInfo.InvariantCulture)!);
         using var process = Process.Start(start)!;

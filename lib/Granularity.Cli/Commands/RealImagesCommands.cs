@@ -132,6 +132,7 @@ public static class RealImagesCommands
             ours.Add(OurStepMs(config, channels, classes, steps, warmup));
             var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, UseShellExecute = false };
             foreach (var a in new object[] { script, config.BatchSize, channels, config.ImageSize, config.Width, classes, steps, warmup, threads }) start.ArgumentList.Add(a.ToString()!);
+            Granularity.Theory.Sgemm.UseSameKernelIn(start);   // Debian's PyTorch runs its products on this OpenBLAS
             using var process = System.Diagnostics.Process.Start(start)!;
             var line = process.StandardOutput.ReadToEnd().Split('\n').First(l => l.StartsWith("median_ms=", StringComparison.Ordinal));
             process.WaitForExit();

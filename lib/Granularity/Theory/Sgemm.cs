@@ -54,6 +54,12 @@ public static class Sgemm
     /// <summary>OPENBLAS_CORETYPE for another process (a benchmark peer) to run the same kernel as this one; null when nothing was overridden.</summary>
     public static string? CoreTypeOverride => Load() && DetectedCore is not null ? Core : null;
 
+    /// <summary>Makes a peer process (Debian's PyTorch, which also uses this OpenBLAS) run the kernel these products run.</summary>
+    public static void UseSameKernelIn(System.Diagnostics.ProcessStartInfo peer)
+    {
+        if (CoreTypeOverride is { } core && !peer.Environment.ContainsKey("OPENBLAS_CORETYPE")) peer.Environment["OPENBLAS_CORETYPE"] = core;
+    }
+
     /// <summary>C ← α·op(A)·op(B) + β·C; A, B, C 2-d float32, C contiguous; op transposes when asked.</summary>
     public static void Multiply(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha, float beta)
     {
