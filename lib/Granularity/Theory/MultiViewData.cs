@@ -149,12 +149,11 @@ public sealed class HierarchicalMultiViewData : IDisposable
         var roles = new long[count * patches];
         var keys = new double[patches];
         var order = new int[patches];
-        var inputs = empty(new long[] { count, patches, d });
-        var noiseSeed = GaussianNoise.SeedFrom(generator);
-        var managed = TensorMemory.Available ? null : new float[count * patches * d];   // where the tensor's memory cannot be written in place
-        if (managed is null) GaussianNoise.Fill(inputs, (float)config.NoiseStd, noiseSeed);
-        else GaussianNoise.Fill(managed, (float)config.NoiseStd, noiseSeed);
-        var noise = managed ?? InputsSpan(inputs);
+        // The batch is written in place, or in a managed array where a tensor's memory cannot be (see TensorMemory).
+        var managed = TensorMemory.Available ? null : new float[count * patches * d];
+        var inputs = managed is null ? empty(new long[] { count, patches, d }) : null;
+        var noise = managed ?? InputsSpan(inputs!);
+        GaussianNoise.Fill(noise, (float)config.NoiseStd, GaussianNoise.SeedFrom(generator));
         var strength = (float)config.FeatureStrength;
         for (int b = 0; b < count; b++)
         {
@@ -177,7 +176,7 @@ public sealed class HierarchicalMultiViewData : IDisposable
             }
         }
         GC.KeepAlive(inputs);
-        if (managed is not null) inputs = tensor(managed).view(count, patches, d);
+        inputs ??= tensor(managed!).view(count, patches, d);
         var batch = new MultiViewBatch(inputs, tensor(fine), tensor(coarse), tensor(isHard), tensor(roles).view(count, patches));
         return batch.MoveToOuterDisposeScope();
     }

@@ -140,8 +140,9 @@ public static class Sgemm
     /// <summary>The newest OpenBLAS 0.3.21 kernel this CPU can run, from its features.</summary>
     private static string CoreForThisCpu()
     {
-        var flags = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal)) ?? "" : "";
-        bool Has(string flag) => flags.Split([' ', '\t', ':'], StringSplitOptions.RemoveEmptyEntries).Contains(flag);
+        var line = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal)) ?? "" : "";
+        var flags = line.Split([' ', '\t', ':'], StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        bool Has(string flag) => flags.Contains(flag);
         if (Has("avx512_bf16") && Has("avx512bw") && Has("avx512vl")) return "Cooperlake";
         if (Has("avx512f") && Has("avx512bw") && Has("avx512dq") && Has("avx512vl")) return "SkylakeX";
         return "Haswell";

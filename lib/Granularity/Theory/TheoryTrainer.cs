@@ -88,16 +88,14 @@ public sealed class TheoryTrainer : IDisposable
             int coarseFilters = config.OutputsFor(LabelGranularity.Coarse) * config.NeuronsFor(LabelGranularity.Coarse);
             int fineFilters = config.OutputsFor(LabelGranularity.Fine) * config.NeuronsFor(LabelGranularity.Fine);
             sharedWeights = empty(coarseFilters + fineFilters, config.Dimension).DetachFromDisposeScope();
-            Coarse = new TheoryModel(LabelGranularity.Coarse, Net(LabelGranularity.Coarse, coarseInit, sharedWeights.narrow(0, 0, coarseFilters)), config.LearningRate);
-            Fine = new TheoryModel(LabelGranularity.Fine, Net(LabelGranularity.Fine, fineInit, sharedWeights.narrow(0, coarseFilters, fineFilters)), config.LearningRate);
+            Coarse = new TheoryModel(LabelGranularity.Coarse, TwoLayerConvNet.For(config, LabelGranularity.Coarse, coarseInit, sharedWeights.narrow(0, 0, coarseFilters)), config.LearningRate);
+            Fine = new TheoryModel(LabelGranularity.Fine, TwoLayerConvNet.For(config, LabelGranularity.Fine, fineInit, sharedWeights.narrow(0, coarseFilters, fineFilters)), config.LearningRate);
         }
         else
         {
             Coarse = new TheoryModel(LabelGranularity.Coarse, TwoLayerConvNet.For(config, LabelGranularity.Coarse, coarseInit, Device), config.LearningRate);
             Fine = new TheoryModel(LabelGranularity.Fine, TwoLayerConvNet.For(config, LabelGranularity.Fine, fineInit, Device), config.LearningRate);
         }
-        TwoLayerConvNet Net(LabelGranularity granularity, Generator generator, Tensor storage) =>
-            new(config.OutputsFor(granularity), config.NeuronsFor(granularity), config.Dimension, config.InitStd, generator, null, storage);
     }
 
     public TheoryConfig Config { get; }

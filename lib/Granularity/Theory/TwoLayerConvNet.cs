@@ -55,6 +55,10 @@ public sealed class TwoLayerConvNet : nn.Module<Tensor, Tensor>
     public static TwoLayerConvNet For(TheoryConfig config, LabelGranularity granularity, Generator generator, Device? device = null) =>
         new(config.OutputsFor(granularity), config.NeuronsFor(granularity), config.Dimension, config.InitStd, generator, device);
 
+    /// <summary>As <see cref="For(TheoryConfig, LabelGranularity, Generator, Device?)"/>, on the CPU, with its weights kept in <paramref name="storage"/>.</summary>
+    internal static TwoLayerConvNet For(TheoryConfig config, LabelGranularity granularity, Generator generator, Tensor storage) =>
+        new(config.OutputsFor(granularity), config.NeuronsFor(granularity), config.Dimension, config.InitStd, generator, null, storage);
+
     public int Outputs { get; }
     public int NeuronsPerOutput { get; }
     public int Dimension { get; }
