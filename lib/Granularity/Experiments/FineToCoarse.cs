@@ -222,8 +222,15 @@ public sealed class FineToCoarse : IExperiment<FineToCoarseConfig, FineToCoarseR
         if (policy.Reuse == RunReuse.ReadOnly)
             throw new MissingRunsException($"the fine-to-coarse experiment ({config.Name})", [$"{ExperimentName} ({config.Name}) under {policy.RunsRoot}"],
                 [$"eng/granularity experiment fine-to-coarse{(config.Name == "full" ? " --full" : "")}"]);
-        return Run(config, new TrainingOptions { RunsRoot = policy.RunsRoot, EvaluateEachEpoch = false, TensorBoard = false, Progress = ProgressOf(policy) });
+        return Run(config, NotebookOptions(policy));
     }
+
+    /// <summary>
+    /// The training options of a policy-driven run (notebooks): its runs root and progress; evaluation splits read once, at
+    /// each stage's end (per-epoch curves of test splits are neither shown nor a reason to read them), no TensorBoard files.
+    /// </summary>
+    public static TrainingOptions NotebookOptions(RunPolicy policy) =>
+        new() { RunsRoot = policy.RunsRoot, EvaluateEachEpoch = false, TensorBoard = false, Progress = ProgressOf(policy) };
 
     /// <summary>The policy's progress reporter as a training callback (at most one update a second, and at each epoch's end).</summary>
     public static Action<TrainingProgress>? ProgressOf(RunPolicy policy) =>

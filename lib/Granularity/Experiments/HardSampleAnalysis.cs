@@ -279,7 +279,8 @@ public static class HardSamples
         var root = runsRoot ?? options?.RunsRoot ?? ProjectPaths.RunsRoot;
         options = options is null ? new TrainingOptions { RunsRoot = root, Datasets = ExperimentDatasets.All } : new TrainingOptions
         {
-            RunsRoot = root, Progress = options.Progress, TensorBoard = options.TensorBoard, Cancellation = options.Cancellation, Datasets = options.Datasets ?? ExperimentDatasets.All,
+            RunsRoot = root, Progress = options.Progress, TensorBoard = options.TensorBoard, EvaluateEachEpoch = options.EvaluateEachEpoch,
+            Cancellation = options.Cancellation, Datasets = options.Datasets ?? ExperimentDatasets.All,
         };
         if (!trainMissing)
         {

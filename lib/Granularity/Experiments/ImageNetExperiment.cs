@@ -75,7 +75,7 @@ public sealed class ImageNetExperiment : IExperiment<ImageNetExperimentConfig, I
     /// <summary>Train-or-read: Quick trains the cells the store lacks; Full, or a read-only policy, only reads the run folders.</summary>
     public static ImageNetResult Run(ImageNetExperimentConfig config, RunPolicy policy) =>
         new(config, config.IsStandIn && policy.Reuse != RunReuse.ReadOnly
-            ? Run(config, new TrainingOptions { RunsRoot = policy.RunsRoot, Progress = FineToCoarse.ProgressOf(policy) })
+            ? Run(config, FineToCoarse.NotebookOptions(policy))
             : Table(config, policy.RunsRoot));
 
     /// <summary>

@@ -81,7 +81,7 @@ public sealed class Inat2021Experiment : IExperiment<Inat2021ExperimentConfig, I
     /// </summary>
     public static Inat2021Result Run(Inat2021ExperimentConfig config, RunPolicy policy) =>
         new(config, config.IsStandIn && policy.Reuse != RunReuse.ReadOnly
-            ? Run(config, new TrainingOptions { RunsRoot = policy.RunsRoot, Progress = FineToCoarse.ProgressOf(policy) })
+            ? Run(config, FineToCoarse.NotebookOptions(policy))
             : Table(config, policy.RunsRoot));
 
     /// <summary>Fewer seeds than this give no interval worth the name: such claims are inconclusive by rule.</summary>

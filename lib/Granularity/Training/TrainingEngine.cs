@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Granularity.Hierarchy;
 using Granularity.Core;
 using System.Diagnostics;
@@ -127,7 +128,7 @@ public static class TrainingEngine
             }
             else
             {
-                (final, metrics) = Transfer(config, folder, body, targetLabels, data, options);
+                (final, metrics) = Transfer(config, folder, body, targetLabels, data, options, pretrained.Folder.File(CheckpointFile));
             }
             var results = evaluation.Select(e => Evaluator.Evaluate(final, e.Source, e.Split, targetLabels.Level)).ToList();
             foreach (var (summaryOfSplit, samples) in results) TrainingRuns.WriteSamples(folder, summaryOfSplit.Split, samples);
@@ -164,15 +165,15 @@ public static class TrainingEngine
         return data.Evaluation(level, batchSize).Select(e => Evaluator.Evaluate(model, e.Source, e.Split, level)).ToList();
     }
 
-    private static (Classifier Final, MetricsTable Metrics) Transfer(TrainingConfig config, RunFolder folder, Classifier pretrained, LabelMap target, ITrainingData data, TrainingOptions options)
+    private static (Classifier Final, MetricsTable Metrics) Transfer(TrainingConfig config, RunFolder folder, Classifier pretrained, LabelMap target, ITrainingData data, TrainingOptions options, string pretrainedCheckpoint)
     {
         TorchRuntime.Seed(SeedMix.Combine(config.Seed, "new-head"));
         var model = pretrained.WithNewHead(target.ClassCount);
         var configJson = JsonFiles.Serialize(config);
         if (config.TransferMode == TransferMode.LinearProbe)
-            return (model, ProbeHead(config, config.Transfer, folder.File(CheckpointFile), folder, model, target, data, options));
+            return (model, ProbeHead(config, config.Transfer, folder.File(CheckpointFile), folder, model, target, data, options, pretrainedCheckpoint));
         if (config.TransferMode == TransferMode.LinearProbeThenFineTuning)
-            ProbeHead(config, config.Probe!, folder.File(ProbeCheckpointFile), folder, model, target, data, options);
+            ProbeHead(config, config.Probe!, folder.File(ProbeCheckpointFile), folder, model, target, data, options, pretrainedCheckpoint);
 
         var train = data.Training(config.TargetLevel, config.Transfer.BatchSize, SeedMix.Combine(config.Seed, "order-transfer"));
         RequireClassCount(train, target, "transfer");
@@ -188,15 +189,20 @@ public static class TrainingEngine
 
     /// <summary>
     /// Trains <paramref name="model"/>'s head as a linear probe on the frozen body's features (computed once; synthetic
-    /// note §2) and copies the result into the head; returns the probe stage's metrics.
+    /// note §2) and copies the result into the head; returns the probe stage's metrics. The readouts of one pretrained body
+    /// (LP and LP-then-FT) probe the same features, so the last body's are kept (<see cref="ProbeFeatureCache"/>).
     /// </summary>
-    private static MetricsTable ProbeHead(TrainingConfig config, StageConfig stage, string checkpointPath, RunFolder folder, Classifier model, LabelMap target, ITrainingData data, TrainingOptions options)
+    private static MetricsTable ProbeHead(TrainingConfig config, StageConfig stage, string checkpointPath, RunFolder folder, Classifier model, LabelMap target, ITrainingData data, TrainingOptions options, string pretrainedCheckpoint)
     {
         var device = TorchRuntime.Device;
         model.to(device);
-        using var trainFeatures = Features(model, data.TrainingForFeatures(config.TargetLevel, EvaluationBatch(stage)), target, stage.BatchSize, shuffle: true, SeedMix.Combine(config.Seed, "order-transfer"));
-        var evaluationFeatures = data.Evaluation(config.TargetLevel, EvaluationBatch(stage))
-            .Select(e => (e.Split, (IBatchSource)Features(model, e.Source, target, EvaluationBatch(stage), shuffle: false, 0))).ToList();
+        var (features, kept) = ProbeFeatureCache.GetOrCompute(pretrainedCheckpoint, data, config.TargetLevel, () =>
+            (Features(model, data.TrainingForFeatures(config.TargetLevel, EvaluationBatch(stage))),
+             data.Evaluation(config.TargetLevel, EvaluationBatch(stage)).Select(e => (e.Split, Features(model, e.Source))).ToList()));
+        using var trainFeatures = features.Train.Source(target, stage.BatchSize, shuffle: true, SeedMix.Combine(config.Seed, "order-transfer"));
+        var evaluationFeatures = features.Evaluation
+            .Select(e => (e.Split, (IBatchSource)e.Features.Source(target, EvaluationBatch(stage), shuffle: false, 0))).ToList();
+        if (!kept) ProbeFeatureCache.Dispose(features);
         try
         {
             TorchRuntime.Seed(SeedMix.Combine(config.Seed, "new-head"));
@@ -222,8 +228,8 @@ public static class TrainingEngine
         }
     }
 
-    /// <summary>The body's features over every batch of <paramref name="source"/>, as an in-memory N×F×1×1 source.</summary>
-    private static InMemoryBatchSource Features(Classifier model, IBatchSource source, LabelMap labels, int batchSize, bool shuffle, int seed)
+    /// <summary>The body's features over every batch of <paramref name="source"/> (N×F×1×1) with their labels.</summary>
+    private static ProbeFeatures Features(Classifier model, IBatchSource source)
     {
         var device = TorchRuntime.Device;
         model.eval();
@@ -242,7 +248,7 @@ public static class TrainingEngine
         model.train();
         using var all = cat(features, 0);
         foreach (var f in features) f.Dispose();
-        return new InMemoryBatchSource(all.unsqueeze(-1).unsqueeze(-1), labelList.ToArray(), labels.ClassCount, batchSize, shuffle, seed);
+        return new ProbeFeatures(all.unsqueeze(-1).unsqueeze(-1), labelList.ToArray());
     }
 
     private static void RequireClassCount(IBatchSource source, LabelMap labels, string what)
@@ -251,7 +257,65 @@ public static class TrainingEngine
             throw new InvalidDataException($"the {what} source yields {source.ClassCount} classes but level '{labels.Level}' has {labels.ClassCount}");
     }
 
-    private static int EvaluationBatch(StageConfig stage) => Math.Min(Math.Max(stage.BatchSize, 64), 512);
+    // Forward-only passes take larger batches than training (at least 256): 1.3–1.6× fewer seconds per image on two CPU cores.
+    private static int EvaluationBatch(StageConfig stage) => Math.Min(Math.Max(stage.BatchSize, 256), 512);
 
     private static double PreviousSeconds(MetricsTable metrics) => metrics.Rows.Count == 0 ? 0 : metrics.Column("seconds").Sum();
+}
+
+/// <summary>A frozen body's features of one split (N×F×1×1, on the CPU) and the split's labels.</summary>
+internal sealed record ProbeFeatures(Tensor Values, long[] Labels)
+{
+    /// <summary>An in-memory source over these features (a view: disposing it leaves them intact).</summary>
+    public InMemoryBatchSource Source(LabelMap labels, int batchSize, bool shuffle, int seed) =>
+        new(Values, Labels, labels.ClassCount, batchSize, shuffle, seed);
+}
+
+/// <summary>
+/// The probe features of the last pretrained body read out on a dataset instance, keyed by the body's checkpoint (path,
+/// length, write time) and the target level: the linear probe and LP-then-FT of one pretraining run then compute them
+/// once. Kept per dataset instance (freed with it), one body at a time; more than <see cref="MaxValues"/> floats are not kept.
+/// </summary>
+internal static class ProbeFeatureCache
+{
+    public const long MaxValues = 64L << 20;
+
+    private sealed class Entry
+    {
+        public (string Checkpoint, long Length, DateTime Written, string Level)? Key;
+        public (ProbeFeatures Train, List<(string Split, ProbeFeatures Features)> Evaluation)? Features;
+        public int Computations;
+    }
+
+    private static readonly ConditionalWeakTable<ITrainingData, Entry> Entries = new();
+
+    /// <summary>The kept features when the key matches, else newly computed ones (kept when small enough; Kept false: the caller disposes them).</summary>
+    public static ((ProbeFeatures Train, List<(string Split, ProbeFeatures Features)> Evaluation) Features, bool Kept) GetOrCompute(
+        string checkpoint, ITrainingData data, string level, Func<(ProbeFeatures Train, List<(string Split, ProbeFeatures Features)> Evaluation)> compute)
+    {
+        var file = new FileInfo(checkpoint);
+        var wanted = (Path.GetFullPath(checkpoint), file.Exists ? file.Length : -1, file.Exists ? file.LastWriteTimeUtc : default, level);
+        var entry = Entries.GetValue(data, _ => new Entry());
+        lock (entry)
+        {
+            if (entry.Features is { } hit && entry.Key == wanted) return (hit, true);
+            if (entry.Features is { } old) Dispose(old);
+            (entry.Key, entry.Features) = (null, null);
+            var computed = compute();
+            entry.Computations++;
+            var values = computed.Train.Values.numel() + computed.Evaluation.Sum(e => e.Features.Values.numel());
+            if (!file.Exists || values > MaxValues) return (computed, false);
+            (entry.Key, entry.Features) = (wanted, computed);
+            return (computed, true);
+        }
+    }
+
+    /// <summary>How often features were computed for <paramref name="data"/> (for tests).</summary>
+    public static int Computations(ITrainingData data) => Entries.TryGetValue(data, out var entry) ? entry.Computations : 0;
+
+    public static void Dispose((ProbeFeatures Train, List<(string Split, ProbeFeatures Features)> Evaluation) features)
+    {
+        features.Train.Values.Dispose();
+        foreach (var (_, split) in features.Evaluation) split.Values.Dispose();
+    }
 }

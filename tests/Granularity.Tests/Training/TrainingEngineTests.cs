@@ -1,3 +1,4 @@
+using Granularity.Data;
 using Granularity.Core;
 using Granularity.Runs;
 using Granularity.Training;
@@ -49,6 +50,29 @@ public sealed class TrainingEngineTests
         Assert.Equal(4, final.ClassCount);
         var sourceBody = source.Body.state_dict();
         foreach (var (key, value) in final.Body.state_dict()) Assert.True(value.eq(sourceBody[key]).all().item<bool>(), $"linear probe changed body tensor {key}");
+    }
+
+    [Fact]
+    public void TheReadoutsOfOnePretrainedBodyComputeItsProbeFeaturesOnceWithTheSameResults()
+    {
+        var probe = new StageConfig(3, 32, OptimizerKind.Adam, 1e-2, LearningRateSchedule.Constant);
+        var linearProbe = TrainingFixtures.Tiny() with { TransferMode = TransferMode.LinearProbe, Transfer = probe };
+        var probeThenFineTune = TrainingFixtures.Tiny() with { TransferMode = TransferMode.LinearProbeThenFineTuning, Probe = probe };
+        using var shared = DatasetRegistry.Synthetic().Open(linearProbe.Dataset, linearProbe.Seed);
+        var root = TrainingFixtures.TemporaryRoot();
+        TrainingEngine.Run(linearProbe, TrainingFixtures.Options(root), shared);
+        var withKeptFeatures = TrainingEngine.Run(probeThenFineTune, TrainingFixtures.Options(root), shared);
+        Assert.Equal(1, ProbeFeatureCache.Computations(shared));
+
+        // The same LP-then-FT on its own (a new dataset instance: nothing kept) gives the same result to the last bit.
+        using var alone = DatasetRegistry.Synthetic().Open(linearProbe.Dataset, linearProbe.Seed);
+        var fresh = TrainingEngine.Run(probeThenFineTune, TrainingFixtures.Options(TrainingFixtures.TemporaryRoot()), alone);
+        Assert.Equal(1, ProbeFeatureCache.Computations(alone));
+        Assert.Equal(fresh.Summary.Target, withKeptFeatures.Summary.Target);
+
+        // Another pretrained body on the same instance computes its own.
+        TrainingEngine.Run(linearProbe with { PretrainingLevel = "mid" }, TrainingFixtures.Options(root), shared);
+        Assert.Equal(2, ProbeFeatureCache.Computations(shared));
     }
 
     [Fact]
