@@ -308,6 +308,7 @@ public sealed class FineToCoarse : IExperiment<FineToCoarseConfig, FineToCoarseR
             foreach (var seed in config.Seeds)
             {
                 using var data = SyntheticHierarchyData.Create(config.Dataset, seed);
+                using var keptFeatures = ProbeFeatureCache.Holding(data);
                 var baseline = TrainingEngine.Run(config.Training(TargetLevel, Readout.Baseline, seed), options, data);
                 runs.Add(new(seed, TargetLevel, Readout.Baseline, 0, Path.GetRelativePath(experiment.Path, baseline.Folder.Path)));
                 if (config.PretrainingLevels.Any(l => l.StartsWith("kmeans", StringComparison.Ordinal)))
@@ -355,6 +356,7 @@ public sealed class FineToCoarse : IExperiment<FineToCoarseConfig, FineToCoarseR
             var validation = config.Dataset with { Name = SyntheticHierarchyData.ValidationDatasetName };
             TrainingConfig OnValidation(TrainingConfig training) => training with { Dataset = validation };
             using var data = SyntheticHierarchyData.Create(validation, seed);
+            using var keptFeatures = ProbeFeatureCache.Holding(data);
             var defaults = key with { Search = null };
             if (config.PretrainingLevels.Any(l => l.StartsWith("kmeans", StringComparison.Ordinal)))
                 AddClusterLevels(data, TrainingEngine.Run(OnValidation(defaults.Training(TargetLevel, Readout.Baseline, seed)), options, data).Folder, config, seed);

@@ -147,7 +147,11 @@ public static class TrainingEngine
         }
         finally
         {
-            if (ownsData) data.Dispose();
+            if (ownsData)
+            {
+                ProbeFeatureCache.Forget(data);
+                data.Dispose();
+            }
         }
     }
 
@@ -308,6 +312,28 @@ internal static class ProbeFeatureCache
             (entry.Key, entry.Features) = (wanted, computed);
             return (computed, true);
         }
+    }
+
+    /// <summary>
+    /// Frees the features kept for <paramref name="data"/> when the returned handle is disposed: kept tensors are released
+    /// here, on the thread that trains, never by finalizers.
+    /// </summary>
+    public static IDisposable Holding(ITrainingData data) => new Release(data);
+
+    /// <summary>Frees the features kept for <paramref name="data"/> now.</summary>
+    public static void Forget(ITrainingData data)
+    {
+        if (!Entries.TryGetValue(data, out var entry)) return;
+        lock (entry)
+        {
+            if (entry.Features is { } old) Dispose(old);
+            (entry.Key, entry.Features) = (null, null);
+        }
+    }
+
+    private sealed class Release(ITrainingData data) : IDisposable
+    {
+        public void Dispose() => Forget(data);
     }
 
     /// <summary>How often features were computed for <paramref name="data"/> (for tests).</summary>

@@ -73,6 +73,11 @@ public sealed class TrainingEngineTests
         // Another pretrained body on the same instance computes its own.
         TrainingEngine.Run(linearProbe with { PretrainingLevel = "mid" }, TrainingFixtures.Options(root), shared);
         Assert.Equal(2, ProbeFeatureCache.Computations(shared));
+
+        // Released on demand (not left to finalizers): the next readout computes them again.
+        ProbeFeatureCache.Forget(shared);
+        TrainingEngine.Run(probeThenFineTune with { PretrainingLevel = "mid" }, TrainingFixtures.Options(root), shared);
+        Assert.Equal(3, ProbeFeatureCache.Computations(shared));
     }
 
     [Fact]
