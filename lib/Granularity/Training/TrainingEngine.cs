@@ -200,13 +200,13 @@ public static class TrainingEngine
     {
         var device = TorchRuntime.Device;
         model.to(device);
-        var (features, kept) = ProbeFeatureCache.GetOrCompute(pretrainedCheckpoint, data, config.TargetLevel, () =>
-            (Features(model, data.TrainingForFeatures(config.TargetLevel, EvaluationBatch(stage))),
-             data.Evaluation(config.TargetLevel, EvaluationBatch(stage)).Select(e => (e.Split, Features(model, e.Source))).ToList()));
+        var (features, kept) = ProbeFeatureCache.GetOrCompute(pretrainedCheckpoint, data, config.TargetLevel, () => new ProbeFeatureSet(
+            Features(model, data.TrainingForFeatures(config.TargetLevel, EvaluationBatch(stage))),
+            data.Evaluation(config.TargetLevel, EvaluationBatch(stage)).Select(e => (e.Split, Features(model, e.Source))).ToList()));
         using var trainFeatures = features.Train.Source(target, stage.BatchSize, shuffle: true, SeedMix.Combine(config.Seed, "order-transfer"));
         var evaluationFeatures = features.Evaluation
             .Select(e => (e.Split, (IBatchSource)e.Features.Source(target, EvaluationBatch(stage), shuffle: false, 0))).ToList();
-        if (!kept) ProbeFeatureCache.Dispose(features);
+        if (!kept) features.Dispose();
         try
         {
             TorchRuntime.Seed(SeedMix.Combine(config.Seed, "new-head"));
@@ -275,6 +275,18 @@ internal sealed record ProbeFeatures(Tensor Values, long[] Labels)
         new(Values, Labels, labels.ClassCount, batchSize, shuffle, seed);
 }
 
+/// <summary>The probe features of a frozen body on the training split and on each evaluation split.</summary>
+internal sealed record ProbeFeatureSet(ProbeFeatures Train, List<(string Split, ProbeFeatures Features)> Evaluation)
+{
+    public long Values => Train.Values.numel() + Evaluation.Sum(e => e.Features.Values.numel());
+
+    public void Dispose()
+    {
+        Train.Values.Dispose();
+        foreach (var (_, split) in Evaluation) split.Values.Dispose();
+    }
+}
+
 /// <summary>
 /// The probe features of the last pretrained body read out on a dataset instance, keyed by the body's checkpoint (path,
 /// length, write time) and the target level: the linear probe and LP-then-FT of one pretraining run then compute them
@@ -287,15 +299,14 @@ internal static class ProbeFeatureCache
     private sealed class Entry
     {
         public (string Checkpoint, long Length, DateTime Written, string Level)? Key;
-        public (ProbeFeatures Train, List<(string Split, ProbeFeatures Features)> Evaluation)? Features;
+        public ProbeFeatureSet? Features;
         public int Computations;
     }
 
     private static readonly ConditionalWeakTable<ITrainingData, Entry> Entries = new();
 
     /// <summary>The kept features when the key matches, else newly computed ones (kept when small enough; Kept false: the caller disposes them).</summary>
-    public static ((ProbeFeatures Train, List<(string Split, ProbeFeatures Features)> Evaluation) Features, bool Kept) GetOrCompute(
-        string checkpoint, ITrainingData data, string level, Func<(ProbeFeatures Train, List<(string Split, ProbeFeatures Features)> Evaluation)> compute)
+    public static (ProbeFeatureSet Features, bool Kept) GetOrCompute(string checkpoint, ITrainingData data, string level, Func<ProbeFeatureSet> compute)
     {
         var file = new FileInfo(checkpoint);
         var wanted = (Path.GetFullPath(checkpoint), file.Exists ? file.Length : -1, file.Exists ? file.LastWriteTimeUtc : default, level);
@@ -303,12 +314,10 @@ internal static class ProbeFeatureCache
         lock (entry)
         {
             if (entry.Features is { } hit && entry.Key == wanted) return (hit, true);
-            if (entry.Features is { } old) Dispose(old);
-            (entry.Key, entry.Features) = (null, null);
+            Clear(entry);
             var computed = compute();
             entry.Computations++;
-            var values = computed.Train.Values.numel() + computed.Evaluation.Sum(e => e.Features.Values.numel());
-            if (!file.Exists || values > MaxValues) return (computed, false);
+            if (!file.Exists || computed.Values > MaxValues) return (computed, false);
             (entry.Key, entry.Features) = (wanted, computed);
             return (computed, true);
         }
@@ -324,11 +333,13 @@ internal static class ProbeFeatureCache
     public static void Forget(ITrainingData data)
     {
         if (!Entries.TryGetValue(data, out var entry)) return;
-        lock (entry)
-        {
-            if (entry.Features is { } old) Dispose(old);
-            (entry.Key, entry.Features) = (null, null);
-        }
+        lock (entry) Clear(entry);
+    }
+
+    private static void Clear(Entry entry)
+    {
+        entry.Features?.Dispose();
+        (entry.Key, entry.Features) = (null, null);
     }
 
     private sealed class Release(ITrainingData data) : IDisposable
@@ -338,10 +349,4 @@ internal static class ProbeFeatureCache
 
     /// <summary>How often features were computed for <paramref name="data"/> (for tests).</summary>
     public static int Computations(ITrainingData data) => Entries.TryGetValue(data, out var entry) ? entry.Computations : 0;
-
-    public static void Dispose((ProbeFeatures Train, List<(string Split, ProbeFeatures Features)> Evaluation) features)
-    {
-        features.Train.Values.Dispose();
-        foreach (var (_, split) in features.Evaluation) split.Values.Dispose();
-    }
 }
