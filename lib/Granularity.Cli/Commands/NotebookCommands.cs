@@ -16,37 +16,51 @@ public static class NotebookCommands
         var timeout = OptionalInt("--timeout-min", "per-notebook limit in minutes (default 60 Quick, 600 Full)", min: 1);
         var client = Choice("--client", "jupyter: nbclient with the .NET Interactive Jupyter kernel (what the tests use); repl: the pinned dotnet-repl, no Python", "jupyter", "jupyter", "repl");
         var timings = Flag("--timings", "also write per-notebook and slowest-cell times with the load average to OUT/timings.md (the benchmark behind the README's run times)");
-        var run = Command("run", "execute notebooks headless (Quick by default) into artifacts/notebooks", [full, only, output, timeout, client, timings], parse =>
+        var kernels = OptionalInt("--kernels", "notebooks executed at once, each kernel with cores/N torch threads (default: one per core, at most 4; 1: one after another in numbered order); notebooks that read the others' runs (07) start after them", min: 1, max: 16);
+        var run = Command("run", "execute notebooks headless (Quick by default) into artifacts/notebooks", [full, only, output, timeout, client, timings, kernels], parse =>
         {
             var chosen = NotebookClients.Parse(parse.GetValue(client)!);
             var measure = parse.GetValue(timings);
             var measured = new List<NotebookTiming>();
             var isFull = parse.GetValue(full);
             var prefixes = parse.GetList(only);
+            var outputFolder = parse.GetValue(output)!;
             var limit = TimeSpan.FromMinutes(parse.GetValue(timeout) ?? (isFull ? 600 : 60));
             var notebooks = NotebookRunner.Notebooks()
-                .Where(n => prefixes is null || prefixes.Any(prefix => Path.GetFileName(n).StartsWith(prefix, StringComparison.Ordinal))).ToList();
+                .Where(n => prefixes is null || prefixes.Any(prefix => Path.GetFileName(n).StartsWith(prefix, StringComparison.Ordinal)))
+                .Select(ScheduledNotebook.Read).ToList();
             if (notebooks.Count == 0) throw new CliUsageException($"--only: no notebook file name starts with {string.Join(" or ", prefixes!)}");
-            var failed = 0;
-            foreach (var notebook in notebooks)
+            var cores = Environment.ProcessorCount;
+            var kernelCount = Math.Min(parse.GetValue(kernels) ?? NotebookSchedule.DefaultKernels(cores), notebooks.Count);
+            var threads = NotebookSchedule.ThreadsPerKernel(cores, kernelCount);
+            var arrangement = NotebookSchedule.Describe(kernelCount, threads);
+            Console.WriteLine($"{notebooks.Count} notebook(s), {(isFull ? "Full" : "Quick")}, {chosen}, {arrangement} on {cores} cores");
+            var console = new object();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var results = NotebookSchedule.Run(notebooks, kernelCount, notebook =>
             {
-                Console.WriteLine($"▶ {Path.GetFileName(notebook)} ({(isFull ? "Full" : "Quick")}, {chosen})");
+                var name = Path.GetFileName(notebook.Path);
+                lock (console) Console.WriteLine($"▶ {name}");
                 var loadBefore = NotebookTimings.LoadAverage();
-                var result = NotebookRunner.Run(notebook, parse.GetValue(output)!, isFull ? RunMode.Full : RunMode.Quick, limit, chosen);
-                if (measure && File.Exists(result.ExecutedCopy))
-                    measured.Add(new NotebookTiming(Path.GetFileName(notebook), result.Duration, NotebookTimings.CellsOf(result.ExecutedCopy), loadBefore, NotebookTimings.LoadAverage()));
-                if (result.Succeeded) Console.WriteLine($"  ok in {result.Duration.TotalSeconds:0.0} s → {result.ExecutedCopy}");
-                else
+                var result = NotebookRunner.Run(notebook.Path, outputFolder, isFull ? RunMode.Full : RunMode.Quick, limit, chosen, NotebookSchedule.KernelEnvironment(threads));
+                var loadAfter = NotebookTimings.LoadAverage();
+                lock (console)
                 {
-                    failed++;
-                    foreach (var failure in result.Failures) Console.WriteLine($"  FAIL {failure}");
+                    if (result.Succeeded) Console.WriteLine($"  {name} ok in {result.Duration.TotalSeconds:0.0} s → {result.ExecutedCopy}");
+                    else foreach (var failure in result.Failures) Console.WriteLine($"  FAIL {failure}");
                 }
-            }
-            Console.WriteLine($"{notebooks.Count - failed} passed, {failed} failed");
+                var timing = measure && File.Exists(result.ExecutedCopy)
+                    ? new NotebookTiming(name, result.Duration, NotebookTimings.CellsOf(result.ExecutedCopy), loadBefore, loadAfter)
+                    : null;
+                return (result, timing);
+            });
+            var failed = results.Count(r => !r.result.Succeeded);
+            Console.WriteLine($"{notebooks.Count - failed} passed, {failed} failed in {NotebookTimings.Format(clock.Elapsed)}");
             if (measure)
             {
-                var report = NotebookTimings.Report(measured, chosen == NotebookClient.Jupyter ? "Jupyter (nbclient)" : "dotnet-repl", isFull ? "Full" : "Quick");
-                AtomicFile.WriteAllText(Path.Combine(parse.GetValue(output)!, "timings.md"), report);
+                var ordered = results.Select(r => r.timing).OfType<NotebookTiming>().OrderBy(t => t.Notebook, StringComparer.Ordinal).ToList();
+                var report = NotebookTimings.Report(ordered, chosen == NotebookClient.Jupyter ? "Jupyter (nbclient)" : "dotnet-repl", isFull ? "Full" : "Quick", arrangement, clock.Elapsed);
+                AtomicFile.WriteAllText(Path.Combine(outputFolder, "timings.md"), report);
                 Console.WriteLine(report);
             }
             Console.WriteLine($"figures: {ProjectPaths.FiguresRoot}");

@@ -59,19 +59,42 @@ public static class TorchRuntime
         lock (Gate)
         {
             if (nativesLoaded) return;
+            var threads = ThreadsFromEnvironment();
             nativesLoaded = true;
-            if (!OperatingSystem.IsLinux()) return;
-            var here = Path.GetDirectoryName(typeof(TorchRuntime).Assembly.Location) ?? AppContext.BaseDirectory;
-            foreach (var directory in new[] { here, Path.Combine(here, "runtimes", "linux-x64", "native"), AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native") })
-                if (TryLoad(directory, directory)) return;
-            var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-            var torchSharpNative = Path.Combine(packages, "torchsharp", PackageVersions.TorchSharp, "runtimes", "linux-x64", "native");
-            foreach (var libtorch in new[] { "libtorch-cpu-linux-x64", "libtorch-cuda-12.8-linux-x64" })
-            {
-                var packageFolder = Path.Combine(packages, libtorch, PackageVersions.LibTorch, "runtimes", "linux-x64", "native");
-                if (TryLoad(packageFolder, torchSharpNative)) return;
-            }
+            LoadNatives();
+            if (threads is not null) torch.set_num_threads(threads.Value);
+        }
+    }
+
+    /// <summary>
+    /// <c>GRANULARITY_THREADS</c>: torch's intra-op threads for this process, set when the natives load (the notebook
+    /// runner gives each of its concurrent kernels a share of the cores); null when unset.
+    /// </summary>
+    public static int? ThreadsFromEnvironment()
+    {
+        var text = Environment.GetEnvironmentVariable(ThreadsVariable)?.Trim();
+        if (string.IsNullOrEmpty(text)) return null;
+        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var threads) && threads is >= 1 and <= 1024
+            ? threads
+            : throw new ArgumentException($"{ThreadsVariable} must be a whole number of threads from 1 to 1024, got '{text}'");
+    }
+
+    /// <summary>The environment variable <see cref="ThreadsFromEnvironment"/> reads.</summary>
+    public const string ThreadsVariable = "GRANULARITY_THREADS";
+
+    private static void LoadNatives()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var here = Path.GetDirectoryName(typeof(TorchRuntime).Assembly.Location) ?? AppContext.BaseDirectory;
+        foreach (var directory in new[] { here, Path.Combine(here, "runtimes", "linux-x64", "native"), AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native") })
+            if (TryLoad(directory, directory)) return;
+        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var torchSharpNative = Path.Combine(packages, "torchsharp", PackageVersions.TorchSharp, "runtimes", "linux-x64", "native");
+        foreach (var libtorch in new[] { "libtorch-cpu-linux-x64", "libtorch-cuda-12.8-linux-x64" })
+        {
+            var packageFolder = Path.Combine(packages, libtorch, PackageVersions.LibTorch, "runtimes", "linux-x64", "native");
+            if (TryLoad(packageFolder, torchSharpNative)) return;
         }
     }
 

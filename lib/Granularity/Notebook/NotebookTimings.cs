@@ -56,16 +56,20 @@ public static class NotebookTimings
     }
 
     /// <summary>A Markdown report: machine, date, one row per notebook with its wall time, load and slowest cells.</summary>
-    public static string Report(IReadOnlyList<NotebookTiming> timings, string client, string mode)
+    /// <paramref name="arrangement"/> says how many kernels ran at once (<see cref="NotebookSchedule.Describe"/>) and
+    /// <paramref name="elapsed"/> is the wall time of the whole run, which is less than the sum when kernels overlap.
+    public static string Report(IReadOnlyList<NotebookTiming> timings, string client, string mode, string? arrangement = null, TimeSpan? elapsed = null)
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"# Notebook run times ({mode}, {client})").AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC · {Environment.ProcessorCount} cores · {CpuModel()} · load average before/after each notebook in the table (1 min; ≈ cores busy)").AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC · {Environment.ProcessorCount} cores · {CpuModel()}{(arrangement is null ? "" : " · " + arrangement + " at once")} · load average before/after each notebook in the table (1 min; ≈ cores busy)").AppendLine();
+        if (elapsed is { } wall)
+            text.AppendLine(CultureInfo.InvariantCulture, $"All notebooks: **{Format(wall)}** wall time (the notebooks' own times below add up to {Format(TimeSpan.FromTicks(timings.Sum(t => t.Wall.Ticks)))}).").AppendLine();
         text.AppendLine("| notebook | wall time | load before → after | slowest cells |").AppendLine("|---|---|---|---|");
         foreach (var t in timings)
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {t.Notebook} | {Format(t.Wall)} | {t.LoadBefore:0.0} → {t.LoadAfter:0.0} | {string.Join("; ", t.Slowest(3).Select(c => $"cell {c.Cell} {Format(c.Duration)} `{c.FirstLine.Replace("|", "\\|").Replace("`", "'")}`"))} |");
-        text.AppendLine(CultureInfo.InvariantCulture, $"| **total** | **{Format(TimeSpan.FromTicks(timings.Sum(t => t.Wall.Ticks)))}** | | |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| **sum** | **{Format(TimeSpan.FromTicks(timings.Sum(t => t.Wall.Ticks)))}** | | |");
         return text.ToString();
     }
 
