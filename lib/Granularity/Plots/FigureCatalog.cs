@@ -142,7 +142,7 @@ public static class FigureCatalog
             try
             {
                 var (chart, sources) = context.Trace(figure.Build);
-                outcome = new(figure, FigureExport.Save(chart, outputFolder, figure.Id, figure.Width, figure.Height), null, null, sources);
+                outcome = new(figure, FigureExport.Save(chart, outputFolder, figure.Id, (int?)figure.Width, figure.Height), null, null, sources);
             }
             catch (MissingRunsException missing) { outcome = new(figure, null, missing, null); }
             catch (Exception error) when (error is ArgumentException or InvalidDataException or IOException or InvalidOperationException or KeyNotFoundException)

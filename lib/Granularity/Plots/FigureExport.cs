@@ -37,9 +37,20 @@ public static class FigureExport
 
     /// <summary>
     /// Writes <c>directory/figureId.html</c> always, and <c>.png</c>, <c>.svg</c> and <c>.pdf</c> when a browser exists
-    /// (otherwise says once, on standard error, that PNG/SVG/PDF export is skipped).
+    /// (otherwise says once, on standard error, that PNG/SVG/PDF export is skipped). Without a size, a figure of the
+    /// catalog gets the catalog's (<see cref="SizeFor"/>), so a notebook's copy and notebook 07's are the same picture.
     /// </summary>
-    public static FigureFiles Save(GenericChart chart, string directory, string figureId, int width = 900, int height = 540)
+    public static FigureFiles Save(GenericChart chart, string directory, string figureId, int? width = null, int? height = null)
+    {
+        var size = SizeFor(figureId);
+        return SaveAt(chart, directory, figureId, width ?? size.Width, height ?? size.Height);
+    }
+
+    /// <summary>The catalog's size for <paramref name="figureId"/> (<see cref="FigureCatalog"/>), else 900 × 540.</summary>
+    public static (int Width, int Height) SizeFor(string figureId) =>
+        FigureCatalog.All.FirstOrDefault(f => string.Equals(f.Id, figureId, StringComparison.Ordinal)) is { } figure ? (figure.Width, figure.Height) : (900, 540);
+
+    private static FigureFiles SaveAt(GenericChart chart, string directory, string figureId, int width, int height)
     {
         if (string.IsNullOrWhiteSpace(figureId) || figureId.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || figureId.Contains(' '))
             throw new ArgumentException($"figure id '{figureId}' must be a file name without spaces (e.g. 'theory-dynamics')", nameof(figureId));

@@ -95,4 +95,18 @@ public sealed class FigureCatalogTests(HardSamplesFixture fixture)
         Assert.Equal(2, Cli.CliRunner.Run("figures", "export", "--only", "no-such-figure", "--out", output).Code);
         Assert.Equal(0, Cli.CliRunner.Run("figures", "list").Code);
     }
+
+    [Fact]
+    public void EveryCatalogFigureIsSavedByItsNotebookUnderItsIdAndAtItsSize()
+    {
+        // Notebook 07 then copies each render from the cache the notebooks filled, and both copies are one picture.
+        var root = Granularity.Core.ProjectPaths.RepositoryRoot;
+        var sources = Directory.GetFiles(Path.Combine(root, "lib", "Granularity", "Plots"), "*.cs").Select(File.ReadAllText)
+            .Concat(Directory.GetFiles(Path.Combine(root, "notebooks"), "*.ipynb").Where(p => !Path.GetFileName(p).StartsWith("07-", StringComparison.Ordinal)).Select(File.ReadAllText));
+        var saved = sources.SelectMany(text => System.Text.RegularExpressions.Regex.Matches(text, @"FigureExport\.Save\(([^\n]*)").Select(m => m.Groups[1].Value))
+            .SelectMany(call => System.Text.RegularExpressions.Regex.Matches(call, @"\\?""([A-Za-z0-9-]+)\\?""").Select(m => m.Groups[1].Value)).ToHashSet();
+        Assert.All(FigureCatalog.All, figure => Assert.True(saved.Contains(figure.Id), $"notebook {figure.Notebook} saves no figure '{figure.Id}'; 07 would render it afresh"));
+        Assert.All(FigureCatalog.All, figure => Assert.Equal((figure.Width, figure.Height), FigureExport.SizeFor(figure.Id)));
+        Assert.Equal((900, 540), FigureExport.SizeFor("not-in-the-catalog"));
+    }
 }
