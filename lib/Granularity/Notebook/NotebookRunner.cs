@@ -89,17 +89,23 @@ public static class NotebookRunner
         {
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
+            AtomicFile.WriteAllText(LogOf(executed), log.ToString());
             return new NotebookExecution(name, executed, -1, clock.Elapsed,
                 new[] { new CellFailure(name, 0, "", $"timed out after {limit.TotalMinutes:0.#} min") }, log.ToString());
         }
         process.WaitForExit();
         var failures = File.Exists(executed)
             ? FailuresIn(executed, name)
-            : new[] { new CellFailure(name, 0, "", $"no executed copy was written ({tool} exit code {process.ExitCode}): {Tail(log.ToString(), 2000)}") };
+            : new[] { new CellFailure(name, 0, "", $"no executed copy was written ({tool} exit code {process.ExitCode}): {Tail(log.ToString(), 2000)} (whole log: {LogOf(executed)})") };
         if (process.ExitCode != 0 && failures.Count == 0)
-            failures = new[] { new CellFailure(name, 0, "", $"{tool} exit code {process.ExitCode}: {Tail(log.ToString(), 2000)}") };
+            failures = new[] { new CellFailure(name, 0, "", $"{tool} exit code {process.ExitCode}: {Tail(log.ToString(), 2000)} (whole log: {LogOf(executed)})") };
+        if (failures.Count > 0) AtomicFile.WriteAllText(LogOf(executed), log.ToString());
+        else if (File.Exists(LogOf(executed))) File.Delete(LogOf(executed));
         return new NotebookExecution(name, executed, process.ExitCode, clock.Elapsed, failures, log.ToString());
     }
+
+    /// <summary>Where a failed execution's client and kernel output is kept: next to the executed copy, as NAME.ipynb.log.</summary>
+    public static string LogOf(string executedCopy) => executedCopy + ".log";
 
     private static ProcessStartInfo ReplStart(string notebook, string executed)
     {
