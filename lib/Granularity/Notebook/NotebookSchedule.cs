@@ -98,8 +98,9 @@ public static class NotebookSchedule
     }
 
     /// <summary>
-    /// The variables a kernel gets so that it uses <paramref name="threads"/> torch threads (<see cref="Core.TorchRuntime.ThreadsVariable"/>)
-    /// and the BLAS and OpenMP pools agree.
+    /// The variables a kernel gets so that it uses <paramref name="threads"/> torch threads (<see cref="Core.TorchRuntime.ThreadsVariable"/>),
+    /// the BLAS and OpenMP pools agree, and .NET collects with the workstation GC (dotnet-interactive asks for the server
+    /// GC, one heap and one spinning collector thread per core in every kernel, which kernels side by side contend for).
     /// </summary>
     public static IReadOnlyDictionary<string, string> KernelEnvironment(int threads)
     {
@@ -110,6 +111,7 @@ public static class NotebookSchedule
             ["OMP_NUM_THREADS"] = count,
             ["OPENBLAS_NUM_THREADS"] = count,
             ["MKL_NUM_THREADS"] = count,
+            ["DOTNET_gcServer"] = "0",
         };
     }
 
