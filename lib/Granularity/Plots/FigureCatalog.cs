@@ -234,7 +234,7 @@ public static class FigureCatalog
                 runs.Add(TheoryExperiment.Load(path));
                 context.ReadFrom(path);
             }
-            else missing.Add($"theory d={config.Dimension} k={config.SubclassesPerSuperclass} σ={config.NoiseStd} hard share {config.HardShareInTraining} seed {config.Seed} → {path}");
+            else missing.Add($"theory d={config.Dimension} k={config.SubclassesPerSuperclass} {config.NoiseLabel} hard share {config.HardShareInTraining} seed {config.Seed} → {path}");
         }
         if (missing.Count > 0)
             throw new MissingRunsException($"theory sweep '{sweep.Name}' ({runs.Count} of {sweep.Configs.Count} runs found)", missing,

@@ -31,7 +31,7 @@ public static class TheoryCharts
         while (hard.FineLabels.item<long>() != easyLabel.item<long>()) { hard.Dispose(); hard = data.Sample(1, hardShare: 1, generator); }
         using var _ = hard;
         var features = data.FeatureNames.Select(n => "⟨x, " + n + "⟩").ToArray();
-        var limit = Math.Round(config.FeatureStrength + 3 * config.NoiseStd, 2);
+        var limit = Math.Round(config.FeatureStrength + 3 * config.Sigma, 2);
         GenericChart Panel(MultiViewBatch sample, bool showScale)
         {
             var projections = data.PatchProjections(sample, 0);
@@ -55,7 +55,7 @@ public static class TheoryCharts
         var subclass = $"subclass ({label / config.SubclassesPerSuperclass}, {label % config.SubclassesPerSuperclass})";
         var chart = Chart.Grid(new[] { Panel(easy, false), Panel(hard, true) }, 1, 2,
             SubPlotTitles: new[] { $"easy sample of {subclass}", $"hard sample of {subclass} (no common feature)" });
-        return Titled(chart.WithSize(1100, 420), $"The data model: projections of each patch on each feature (d={config.Dimension}, k={config.SubclassesPerSuperclass}, σ={Invariant(config.NoiseStd)})");
+        return Titled(chart.WithSize(1100, 420), $"The data model: projections of each patch on each feature (d={config.Dimension}, k={config.SubclassesPerSuperclass}, {config.NoiseLabel})");
     }
 
     /// <summary>
@@ -86,7 +86,7 @@ public static class TheoryCharts
         var chart = Chart.Grid(new[] { alignment, accuracy }, 1, 2,
             SubPlotTitles: new[] { "alignment with the features", "accuracy on hard samples" });
         return Titled(chart.WithSize(1150, 460),
-            $"Training dynamics, median of {runs.Count} seed{(runs.Count == 1 ? "" : "s")} (d={config.Dimension}, k={config.SubclassesPerSuperclass}, σ={Invariant(config.NoiseStd)})");
+            $"Training dynamics, median of {runs.Count} seed{(runs.Count == 1 ? "" : "s")} (d={config.Dimension}, k={config.SubclassesPerSuperclass}, {config.NoiseLabel})");
     }
 
     /// <summary>theory-accuracy: superclass accuracy on easy and hard test samples of each model, one box per model and kind over seeds.</summary>
@@ -111,26 +111,26 @@ public static class TheoryCharts
         chart = Plotly.NET.Chart.withLayout(layout).Invoke(chart);
         var config = runs[0].Config;
         return Titled(chart.WithSize(900, 480),
-            $"Easy vs hard accuracy over {runs.Count} seeds (d={config.Dimension}, k={config.SubclassesPerSuperclass}, σ={Invariant(config.NoiseStd)}; box: quartiles, whiskers: min–max)");
+            $"Easy vs hard accuracy over {runs.Count} seeds (d={config.Dimension}, k={config.SubclassesPerSuperclass}, {config.NoiseLabel}; box: quartiles, whiskers: min–max)");
     }
 
     /// <summary>theory-hard-vs-k: hard-sample accuracy against k (rarer fine features), median with a min–max band over seeds.</summary>
     public static GenericChart HardAccuracyVsK(IReadOnlyList<TheoryRun> runs) =>
         Titled(AgainstAxis(runs, r => r.Config.SubclassesPerSuperclass, "k (subclasses per superclass; each fine feature in 1/(2k) of the samples)")
                 .WithSize(900, 480),
-            $"Hard-sample accuracy vs k (d={runs[0].Config.Dimension}, σ={Invariant(runs[0].Config.NoiseStd)}; line: median, band: min–max over seeds)");
+            $"Hard-sample accuracy vs k (d={runs[0].Config.Dimension}, {runs[0].Config.NoiseLabel}; line: median, band: min–max over seeds)");
 
     /// <summary>theory-sweeps: hard-sample accuracy against noise σ, dimension d and the share of hard training samples.</summary>
     public static GenericChart Sweeps(IReadOnlyList<TheoryRun> runs, TheorySweep sweep)
     {
         var panels = new[]
         {
-            AgainstAxis(TheorySweep.Along(runs, sweep.Base, SweepAxis.Noise), r => r.Config.NoiseStd, "noise σ", showLegend: true),
+            AgainstAxis(TheorySweep.Along(runs, sweep.Base, SweepAxis.Noise), r => r.Config.EffectiveNoiseNorm, "noise norm √E‖ξ‖²", showLegend: true),
             AgainstAxis(TheorySweep.Along(runs, sweep.Base, SweepAxis.Dimension), r => r.Config.Dimension, "dimension d", showLegend: false),
             AgainstAxis(TheorySweep.Along(runs, sweep.Base, SweepAxis.HardShare), r => r.Config.HardShareInTraining, "share of hard samples in training", showLegend: false),
         };
         var chart = Chart.Grid(panels, 1, 3, SubPlotTitles: new[] { "noise", "dimension", "hard samples in training" });
-        return Titled(chart.WithSize(1300, 440), $"Hard-sample accuracy around d={sweep.Base.Dimension}, k={sweep.Base.SubclassesPerSuperclass}, σ={Invariant(sweep.Base.NoiseStd)}, no hard training samples");
+        return Titled(chart.WithSize(1300, 440), $"Hard-sample accuracy around d={sweep.Base.Dimension}, k={sweep.Base.SubclassesPerSuperclass}, {sweep.Base.NoiseLabel}, no hard training samples");
     }
 
     private static GenericChart AgainstAxis(IReadOnlyList<TheoryRun> runs, Func<TheoryRun, double> axis, string axisTitle, bool showLegend = true)

@@ -13,6 +13,8 @@ public static class TheoryStudyCharts
     private const string FineColor = "#1f77b4";
     private const string ProbeColor = "#2ca02c";
     private const string FineTunedColor = "#9467bd";
+    private const string GroupedSgdColor = "#000000";
+    private const string GroupedColor = "#8c564b";
     private const string Data = "synthetic data model";
 
     /// <summary>theory-scaling: hard error against d (log axis) for both k series: coarse model vs the fine model's transfers, chance drawn.</summary>
@@ -25,15 +27,17 @@ public static class TheoryStudyCharts
             if (points.Count == 0) continue;
             var x = points.Select(p => (double)p.Dimension).ToArray();
             traces.AddRange(Band(x, points.Select(p => p.Coarse.Interval).ToArray(), $"coarse-trained ({series})", CoarseColor, dash));
-            traces.AddRange(Band(x, points.Select(p => p.LinearProbe.Interval).ToArray(), $"fine → linear probe ({series})", ProbeColor, dash));
-            traces.AddRange(Band(x, points.Select(p => p.FineTuned.Interval).ToArray(), $"fine → fine-tuned ({series})", FineTunedColor, dash));
-            traces.AddRange(Band(x, points.Select(p => p.Readout.Interval).ToArray(), $"fine, hierarchy readout ({series})", FineColor, dash));
+            traces.AddRange(Band(x, points.Select(p => p.GroupedSgd.Interval).ToArray(), $"fine → grouped_sgd, the verdict transfer ({series})", GroupedSgdColor, dash));
+            traces.AddRange(Band(x, points.Select(p => p.Grouped.Interval).ToArray(), $"fine → grouped, no training ({series})", GroupedColor, dash));
+            traces.AddRange(Band(x, points.Select(p => p.LinearProbe.Interval).ToArray(), $"fine → linear head ({series})", ProbeColor, dash));
+            traces.AddRange(Band(x, points.Select(p => p.FineTuned.Interval).ToArray(), $"fine → head + first layer ({series})", FineTunedColor, dash));
+            traces.AddRange(Band(x, points.Select(p => p.Readout.Interval).ToArray(), $"fine, max-subclass readout ({series})", FineColor, dash));
         }
         var dimensions = result.Scaling.Select(p => (double)p.Dimension).ToArray();
         traces.Add(Chance(dimensions.Min(), dimensions.Max()));
         var chart = Chart.Combine(traces).WithXAxisStyle<double, double, string>(AxisType: StyleParam.AxisType.Log);
         return HouseStyle.Apply(chart.WithSize(1000, 520),
-            $"Hard-sample error vs d, k scaled with d (mean and 95% interval over {result.Config.Seeds.Count} seeds; {Data})",
+            $"Hard-sample error vs d, k scaled with d ({result.Config.Regime}; mean and 95% interval over {result.Config.Seeds.Count} seeds; {Data})",
             "d (log scale)", "superclass error on hard test samples");
     }
 
@@ -59,8 +63,8 @@ public static class TheoryStudyCharts
     {
         var c = result.Capacity;
         var b = result.Config.Base;
-        var names = new[] { $"coarse, m={b.NeuronsPerOutput} per output ({2 * b.NeuronsPerOutput} filters)", $"coarse, m·k per output ({c.CoarseFilters} filters)", $"fine → linear probe ({c.FineFilters} filters)" };
-        var values = new[] { c.Standard, c.WidthMatched, c.FineLinearProbe };
+        var names = new[] { $"coarse, m={b.NeuronsPerOutput} per output ({2 * b.NeuronsPerOutput} filters)", $"coarse, m·k per output ({c.CoarseFilters} filters)", $"fine → grouped_sgd ({c.FineFilters} filters)" };
+        var values = new[] { c.Standard, c.WidthMatched, c.FineTransfer };
         var colors = new[] { CoarseColor, "#ff7f0e", ProbeColor };
         var bars = names.Select((name, i) => Bar(name, values[i].Interval, colors[i]));
         return HouseStyle.Apply(Chart.Combine(bars).WithSize(900, 480),

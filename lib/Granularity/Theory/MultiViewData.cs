@@ -84,7 +84,7 @@ public sealed class MultiViewBatch : IDisposable
 /// The hierarchical multi-view data model: 2 superclasses × k subclasses, one common feature per superclass and one fine
 /// feature per subclass, all orthonormal in R^d. A sample of subclass (y, c) has P patches: CommonPatches carry v_y,
 /// FinePatches carry v_{y,c}, the rest are noise; a hard sample's common patches are noise too. Every patch gets
-/// N(0, σ²I) noise (<see cref="GaussianNoise"/>). Sampling is one vectorised computation per batch and a pure function of
+/// N(0, σ²I) noise, σ = <see cref="TheoryConfig.Sigma"/> (<see cref="GaussianNoise"/>). Sampling is one vectorised computation per batch and a pure function of
 /// the generator's state.
 /// </summary>
 public sealed class HierarchicalMultiViewData : IDisposable
@@ -153,7 +153,7 @@ public sealed class HierarchicalMultiViewData : IDisposable
         var managed = TensorMemory.Available ? null : new float[count * patches * d];
         var inputs = managed is null ? empty(new long[] { count, patches, d }) : null;
         var noise = managed ?? InputsSpan(inputs!);
-        GaussianNoise.Fill(noise, (float)config.NoiseStd, GaussianNoise.SeedFrom(generator));
+        GaussianNoise.Fill(noise, (float)config.Sigma, GaussianNoise.SeedFrom(generator));
         var strength = (float)config.FeatureStrength;
         for (int b = 0; b < count; b++)
         {

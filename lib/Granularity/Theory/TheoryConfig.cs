@@ -12,6 +12,16 @@ public enum FeatureBasis
     RandomOrthonormal,
 }
 
+/// <summary>How k (subclasses per superclass) follows d when a configuration is scaled.</summary>
+public enum SubclassRule
+{
+    /// <summary>k = ⌊d^0.4⌋, the top of the theorems' range.</summary>
+    PowerOfD,
+
+    /// <summary>k = ⌈ln d⌉, polylog d inside the range.</summary>
+    LogOfD,
+}
+
 /// <summary>Which models a run trains: both side by side, or the coarse model alone (the length-of-training runs).</summary>
 public enum TheoryModels
 {
@@ -28,7 +38,7 @@ public enum LabelGranularity
 
 /// <summary>
 /// The theory experiment's settings: the hierarchical multi-view data model, the two-layer convolutional ReLU network
-/// and its SGD training (paper §Theory; the values are ours, see /work/shared/paper.md "Theory").
+/// and its SGD training (paper §Theory; each rule and value against the paper's in docs/theory-assumptions.md).
 /// Each property checks its own range as it is set (also inside <c>with { … }</c>); relations between properties
 /// (d ≥ 2 + 2k, CommonPatches + FinePatches ≤ Patches) are checked by <see cref="Validate"/>, which the factories,
 /// the generator, the trainer and every run entry point call, so an inconsistent configuration never runs.
@@ -41,7 +51,8 @@ public sealed record TheoryConfig
     private readonly int commonPatches = 2;
     private readonly int finePatches = 2;
     private readonly double featureStrength = 1.0;
-    private readonly double noiseStd = 0.15;
+    private readonly double? noiseNorm;
+    private readonly double? noiseStd;
     private readonly double hardShareInTraining;
     private readonly int neuronsPerOutput = 10;
     private readonly double initStd = 0.01;
@@ -76,8 +87,27 @@ public sealed record TheoryConfig
     /// <summary>Norm of the feature added to a carrying patch (feature vectors are unit vectors).</summary>
     public double FeatureStrength { get => featureStrength; init => featureStrength = Check(value, nameof(FeatureStrength), 1e-6, 1e6); }
 
-    /// <summary>σ: standard deviation of the Gaussian noise added to every coordinate of every patch.</summary>
-    public double NoiseStd { get => noiseStd; init => noiseStd = Check(value, nameof(NoiseStd), 0, 100); }
+    /// <summary>
+    /// The paper's noise rule: the root-mean-square norm √E‖ξ‖² of a patch's Gaussian noise, the same at every d, so
+    /// the per-coordinate σ = NoiseNorm/√d (σ_p of order 1/√d; docs/theory-assumptions.md). Give this or
+    /// <see cref="NoiseStd"/>, never both.
+    /// </summary>
+    public double? NoiseNorm { get => noiseNorm; init => noiseNorm = value is null ? null : Check(value.Value, nameof(NoiseNorm), 0, 1e4); }
+
+    /// <summary>
+    /// A fixed per-coordinate σ at every d (the robustness study outside the assumptions: the noise norm grows as σ√d).
+    /// Give this or <see cref="NoiseNorm"/>, never both.
+    /// </summary>
+    public double? NoiseStd { get => noiseStd; init => noiseStd = value is null ? null : Check(value.Value, nameof(NoiseStd), 0, 100); }
+
+    /// <summary>σ actually drawn per coordinate: NoiseStd, or NoiseNorm/√d.</summary>
+    [JsonIgnore] public double Sigma => NoiseStd ?? (NoiseNorm ?? double.NaN) / Math.Sqrt(Dimension);
+
+    /// <summary>√E‖ξ‖² of a patch's noise under this configuration: NoiseNorm, or NoiseStd·√d.</summary>
+    [JsonIgnore] public double EffectiveNoiseNorm => NoiseNorm ?? (NoiseStd ?? double.NaN) * Math.Sqrt(Dimension);
+
+    /// <summary>True when the noise follows the paper's rule (bounded norm), false for a fixed per-coordinate σ.</summary>
+    [JsonIgnore] public bool InsideAssumptions => NoiseNorm is not null;
 
     /// <summary>Share of hard samples (common feature missing) in the training stream; the paper trains on easy samples (0).</summary>
     public double HardShareInTraining { get => hardShareInTraining; init => hardShareInTraining = Check(value, nameof(HardShareInTraining), 0, 1); }
@@ -118,7 +148,7 @@ public sealed record TheoryConfig
     /// <summary>SGD steps (batch BatchSize) of each transfer: the linear probe and the full fine-tuning get the same budget.</summary>
     public int TransferSteps { get => transferSteps; init => transferSteps = Check(value, nameof(TransferSteps), 1, 10_000_000); }
 
-    /// <summary>SGD learning rate of every transfer parameter (head and, when fine-tuning, the first layer); fixed before the runs, not tuned.</summary>
+    /// <summary>SGD learning rate of the fresh head (linear_head) and of head + first layer (head_first_layer); fixed before the runs, not tuned. grouped_sgd uses <see cref="LearningRate"/>, the pretraining rate of the same network form.</summary>
     public double TransferLearningRate { get => transferLearningRate; init => transferLearningRate = Check(value, nameof(TransferLearningRate), 1e-9, 1e3); }
 
     /// <summary>Both models, or the coarse model alone.</summary>
@@ -146,15 +176,39 @@ public sealed record TheoryConfig
     public int NeuronsFor(LabelGranularity granularity) =>
         granularity == LabelGranularity.Coarse && CoarseNeuronsPerOutput > 0 ? CoarseNeuronsPerOutput : NeuronsPerOutput;
 
-    /// <summary>Quick mode: d = 200, k = 6, 600 steps; a run of both models takes seconds on one CPU core.</summary>
-    public static TheoryConfig Quick() => new TheoryConfig().Validate();
+    /// <summary>The noise norm of the paper's regime at every d (ours within the rule "bounded norm"; docs/theory-assumptions.md).</summary>
+    public const double PaperNoiseNorm = 1.5;
+
+    /// <summary>The per-coordinate σ of the robustness study outside the assumptions (the earlier default).</summary>
+    public const double FixedNoiseStd = 0.15;
+
+    /// <summary>Quick mode: d = 200, k = 6, 600 steps, noise norm 1.5; a run of both models takes seconds on one CPU core.</summary>
+    public static TheoryConfig Quick() => new TheoryConfig { NoiseNorm = PaperNoiseNorm }.Validate();
 
     /// <summary>The asymptotic regime: d = 1000, k = 16 ≈ d^0.4, 1,000 steps (evaluated every 100: at d = 1000 an evaluation costs about as much as 40 steps).</summary>
-    public static TheoryConfig Full() => new TheoryConfig { Dimension = 1000, SubclassesPerSuperclass = 16, Steps = 1000, EvalEvery = 100, FinalTestSamplesPerKind = 10_000, TransferSamples = 2000 }.Validate();
+    public static TheoryConfig Full() => new TheoryConfig { NoiseNorm = PaperNoiseNorm, Dimension = 1000, SubclassesPerSuperclass = 16, Steps = 1000, EvalEvery = 100, FinalTestSamplesPerKind = 10_000, TransferSamples = 2000 }.Validate();
+
+    /// <summary>This configuration with a fixed per-coordinate σ instead of its noise rule (the robustness study).</summary>
+    public TheoryConfig WithFixedNoiseStd(double sigma) => (this with { NoiseNorm = null, NoiseStd = sigma }).Validate();
+
+    /// <summary>This configuration at dimension <paramref name="d"/> with k from <paramref name="rule"/>; the noise rule and every other rule carry over.</summary>
+    public TheoryConfig AtDimension(int d, SubclassRule rule) => (this with { Dimension = d, SubclassesPerSuperclass = SubclassCount(d, rule) }).Validate();
+
+    /// <summary>k at dimension d under <paramref name="rule"/>: ⌊d^0.4⌋ (the top of the theorems' range) or ⌈ln d⌉ (polylog d).</summary>
+    public static int SubclassCount(int d, SubclassRule rule) => rule switch
+    {
+        SubclassRule.PowerOfD => (int)Math.Floor(Math.Pow(d, 0.4) + 1e-9),
+        SubclassRule.LogOfD => (int)Math.Ceiling(Math.Log(d)),
+        _ => throw new ArgumentOutOfRangeException(nameof(rule), rule, $"{nameof(SubclassRule)} must be {string.Join(" or ", Enum.GetNames<SubclassRule>())}"),
+    };
 
     /// <summary>Checks the relations between fields; returns this configuration so calls chain.</summary>
     public TheoryConfig Validate()
     {
+        if (NoiseNorm is not null && NoiseStd is not null)
+            throw new ArgumentException(FormattableString.Invariant($"{nameof(NoiseStd)} = {NoiseStd} contradicts {nameof(NoiseNorm)} = {NoiseNorm}: give the noise either as a norm (σ = {nameof(NoiseNorm)}/√d, the paper's rule) or as a fixed per-coordinate σ, not both"), nameof(NoiseStd));
+        if (NoiseNorm is null && NoiseStd is null)
+            throw new ArgumentException($"{nameof(NoiseNorm)} (the paper's rule, e.g. {PaperNoiseNorm}) or {nameof(NoiseStd)} (a fixed σ) must be given", nameof(NoiseNorm));
         if (Dimension < FeatureCount)
             throw new ArgumentException($"{nameof(Dimension)} must be at least the number of orthonormal features 2 + 2·{nameof(SubclassesPerSuperclass)} = {FeatureCount}, got {Dimension}", nameof(Dimension));
         if (CommonPatches + FinePatches > Patches)
@@ -169,7 +223,11 @@ public sealed record TheoryConfig
     /// <summary>A short label such as "d=200 k=6 σ=0.15 hard=0 seed=0" for tables and legends.</summary>
     [JsonIgnore]
     public string Label =>
-        FormattableString.Invariant($"d={Dimension} k={SubclassesPerSuperclass} σ={NoiseStd:0.###} hard={HardShareInTraining:0.###} seed={Seed}");
+        FormattableString.Invariant($"d={Dimension} k={SubclassesPerSuperclass} {NoiseLabel} hard={HardShareInTraining:0.###} seed={Seed}");
+
+    /// <summary>"‖ξ‖=1.5" under the paper's rule, "σ=0.15" for a fixed σ.</summary>
+    [JsonIgnore]
+    public string NoiseLabel => NoiseNorm is { } norm ? FormattableString.Invariant($"‖ξ‖={norm:0.###}") : FormattableString.Invariant($"σ={NoiseStd:0.###}");
 
     private static int Check(int value, string name, int min, int max) =>
         value >= min && value <= max ? value

@@ -183,20 +183,20 @@ public sealed record TheorySweep(
     IReadOnlyList<int> Seeds,              // seeds of the base configuration and of the k axis
     IReadOnlyList<int> AxisSeeds,          // seeds of the noise, d and hard-share axes
     IReadOnlyList<int> SubclassCounts,     // k values (rarity of each fine feature: 1/(2k) of the samples)
-    IReadOnlyList<double> NoiseLevels,     // σ values
+    IReadOnlyList<double> NoiseLevels,     // noise norms √E‖ξ‖² (σ values when the base has a fixed σ)
     IReadOnlyList<int> Dimensions,         // d values
     IReadOnlyList<double> HardShares)      // share of hard samples in training
     : IExperimentConfig<TheorySweep>
 {
-    /// <summary>Quick (18 runs, well under a minute): d = 200, k ∈ {2, 4, 6, 10} × 3 seeds; σ, d and hard share varied for seed 0.</summary>
+    /// <summary>Quick (18 runs, well under a minute): d = 200, k ∈ {2, 4, 6, 10} × 3 seeds; noise norm ∈ {0.75, 1.5, 3}, d and hard share varied for seed 0.</summary>
     public static TheorySweep Quick() => new(
         "quick", TheoryConfig.Quick(), new[] { 0, 1, 2 }, new[] { 0 },
-        new[] { 2, 4, 6, 10 }, new[] { 0.05, 0.15, 0.3 }, new[] { 100, 200, 400 }, new[] { 0.0, 0.1, 0.3 });
+        new[] { 2, 4, 6, 10 }, new[] { 0.75, 1.5, 3.0 }, new[] { 100, 200, 400 }, new[] { 0.0, 0.1, 0.3 });
 
-    /// <summary>Full (43 runs): the asymptotic regime d = 1000, k ∈ {2, 4, 8, 12, 16 ≈ d^0.4} × 5 seeds; σ, d ∈ {500, 1000, 2000} and hard share varied for 3 seeds.</summary>
+    /// <summary>Full (43 runs): the asymptotic regime d = 1000, k ∈ {2, 4, 8, 12, 16 ≈ d^0.4} × 5 seeds; noise norm, d ∈ {500, 1000, 2000} and hard share varied for 3 seeds.</summary>
     public static TheorySweep Full() => new(
         "full", TheoryConfig.Full(), new[] { 0, 1, 2, 3, 4 }, new[] { 0, 1, 2 },
-        new[] { 2, 4, 8, 12, 16 }, new[] { 0.05, 0.15, 0.3 }, new[] { 500, 1000, 2000 }, new[] { 0.0, 0.1, 0.3 });
+        new[] { 2, 4, 8, 12, 16 }, new[] { 0.75, 1.5, 3.0 }, new[] { 500, 1000, 2000 }, new[] { 0.0, 0.1, 0.3 });
 
     /// <summary>Every configuration of the sweep, without duplicates, in a stable order.</summary>
     public IReadOnlyList<TheoryConfig> Configs
@@ -214,7 +214,7 @@ public sealed record TheorySweep(
             foreach (var seed in AxisSeeds)
             {
                 var seeded = Base with { Seed = seed };
-                foreach (var noise in NoiseLevels) Add(seeded with { NoiseStd = noise });
+                foreach (var noise in NoiseLevels) Add(seeded.InsideAssumptions ? seeded with { NoiseNorm = noise } : seeded with { NoiseStd = noise });
                 foreach (var d in Dimensions) Add(seeded with { Dimension = d });
                 foreach (var share in HardShares) Add(seeded with { HardShareInTraining = share });
             }
@@ -227,7 +227,7 @@ public sealed record TheorySweep(
         runs.Where(run => (axis switch
         {
             SweepAxis.Subclasses => run.Config with { SubclassesPerSuperclass = baseConfig.SubclassesPerSuperclass },
-            SweepAxis.Noise => run.Config with { NoiseStd = baseConfig.NoiseStd },
+            SweepAxis.Noise => run.Config with { NoiseNorm = baseConfig.NoiseNorm, NoiseStd = baseConfig.NoiseStd },
             SweepAxis.Dimension => run.Config with { Dimension = baseConfig.Dimension },
             SweepAxis.HardShare => run.Config with { HardShareInTraining = baseConfig.HardShareInTraining },
             _ => run.Config,

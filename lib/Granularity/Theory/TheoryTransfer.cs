@@ -20,11 +20,24 @@ public sealed record TestErrors(int EasyWrong, int HardWrong, int SamplesPerKind
 }
 
 /// <summary>
-/// The fine model moved to the coarse task three ways (Theorem 2): the hierarchy readout (superclass of the best
-/// subclass logit, no training), a linear head on the frozen pooled features, and full fine-tuning of the first layer
-/// together with that head, both trained on the same easy-only target set for the same number of steps.
+/// The fine model moved to the coarse task five ways (Theorem 2), each scored on the same easy and hard test samples:
+/// <list type="bullet">
+/// <item><c>max_subclass</c> (<see cref="Readout"/>): superclass of the best subclass logit, no training;</item>
+/// <item><c>linear_head</c> (<see cref="LinearProbe"/>): a fresh linear head on the frozen, standardised pooled features;</item>
+/// <item><c>head_first_layer</c> (<see cref="FineTuned"/>): that head and the first layer trained together;</item>
+/// <item><c>grouped</c> (<see cref="Grouped"/>): the network's own coarse form, output y owning all m·k neurons of
+/// y's subclasses with the second layer fixed at 1, no training;</item>
+/// <item><c>grouped_sgd</c> (<see cref="GroupedSgd"/>): that grouped network trained by coarse SGD on the easy target set.</item>
+/// </list>
+/// The trained transfers see the same easy-only target set, the same minibatch sequence and the same number of steps.
 /// </summary>
-public sealed record TheoryTransfer(TestErrors Readout, TestErrors LinearProbe, TestErrors FineTuned);
+public sealed record TheoryTransfer(TestErrors Readout, TestErrors LinearProbe, TestErrors FineTuned, TestErrors Grouped, TestErrors GroupedSgd)
+{
+    /// <summary>The transfers by their headline names (docs: theory-base headline format), in a fixed order.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<(string Name, TestErrors Errors)> Named =>
+        [("grouped", Grouped), ("grouped_sgd", GroupedSgd), ("linear_head", LinearProbe), ("head_first_layer", FineTuned), ("max_subclass", Readout)];
+}
 
 /// <summary>
 /// Trains the transfers of <see cref="TheoryTransfer"/> and scores every model on the large final test sets.
@@ -35,7 +48,7 @@ public static class TheoryTransferTraining
 {
     private const int ChunkSize = 500;
 
-    /// <summary>Errors of the trainer's coarse model (and, when both models were trained, of the three transfers of its fine model).</summary>
+    /// <summary>Errors of the trainer's coarse model (and, when both models were trained, of the five transfers of its fine model).</summary>
     public static (TestErrors Coarse, TheoryTransfer? Transfer) Evaluate(TheoryTrainer trainer)
     {
         // Every tensor of the transfers (target set, heads, the fine-tuned copy, gradients) belongs to this scope.
@@ -53,14 +66,70 @@ public static class TheoryTransferTraining
         using var probe = new CoarseHead(fineNet, target.Inputs, trainer.Device);
         using var tuned = new CoarseHead(fineNet, target.Inputs, trainer.Device);
         using var tunedNet = Copy(fineNet, trainer.Device);
+        using var grouped = Grouped(fineNet, k, trainer.Device);
+        using var groupedSgd = Grouped(fineNet, k, trainer.Device);
         Train(probe, null, target, config, trainer.Device);
         Train(tuned, tunedNet, target, config, trainer.Device);
+        TrainGrouped(groupedSgd, target, config, trainer.Device);
         var errors = FinalErrors(trainer,
             x => coarseNet.call(x).argmax(1),
             x => fineNet.call(x).argmax(1).div(k, rounding_mode: RoundingMode.floor),
             x => probe.Logits(fineNet, x).argmax(1),
-            x => tuned.Logits(tunedNet, x).argmax(1));
-        return (errors[0], new TheoryTransfer(errors[1], errors[2], errors[3]));
+            x => tuned.Logits(tunedNet, x).argmax(1),
+            x => grouped.call(x).argmax(1),
+            x => groupedSgd.call(x).argmax(1));
+        return (errors[0], new TheoryTransfer(errors[1], errors[2], errors[3], errors[4], errors[5]));
+    }
+
+    /// <summary>
+    /// The fine model's own coarse form: a 2-output network whose output y owns the m·k filters of y's subclasses
+    /// (subclass y·k + c are rows y·k … y·k + k − 1, so this is a reshape), second layer fixed at 1:
+    /// G_y(X) = Σ_c F_{y·k+c}(X).
+    /// </summary>
+    public static TwoLayerConvNet Grouped(TwoLayerConvNet fine, int subclassesPerSuperclass, Device device)
+    {
+        if (fine.Outputs != 2 * subclassesPerSuperclass)
+            throw new ArgumentException($"a fine model of 2·{subclassesPerSuperclass} outputs was expected, got {fine.Outputs}", nameof(fine));
+        using var generator = new Generator(0);
+        var grouped = new TwoLayerConvNet(2, fine.NeuronsPerOutput * subclassesPerSuperclass, fine.Dimension, 0, generator, device);
+        using (no_grad()) grouped.Weights.copy_(fine.Weights.reshape(2, fine.NeuronsPerOutput * subclassesPerSuperclass, fine.Dimension));
+        return grouped;
+    }
+
+    /// <summary>
+    /// Coarse SGD of the grouped network on the target set: the pretraining loss, optimiser and learning rate
+    /// (<see cref="TheoryConfig.LearningRate"/>) of the same network form, TransferSteps steps over the same minibatch sequence as the heads.
+    /// </summary>
+    private static void TrainGrouped(TwoLayerConvNet grouped, MultiViewBatch target, TheoryConfig config, Device device)
+    {
+        using var generator = HierarchicalMultiViewData.NewGenerator(config.Seed, HierarchicalMultiViewData.SeedStream.Transfer);
+        var size = Math.Min(config.BatchSize, target.Count);
+        Tensor? order = null;
+        var position = 0;
+        try
+        {
+            for (int step = 0; step < config.TransferSteps; step++)
+            {
+                if (order is null || position + size > target.Count)
+                {
+                    order?.Dispose();
+                    order = randperm(target.Count, generator: generator).to(device);
+                    position = 0;
+                }
+                using (var scope = NewDisposeScope())
+                {
+                    var indices = order.narrow(0, position, size);
+                    var inputs = target.Inputs.index_select(0, indices).contiguous();
+                    var labels = target.CoarseLabels.index_select(0, indices);
+                    grouped.SgdStep(inputs.view(size * config.Patches, config.Dimension), labels, size, config.LearningRate);
+                }
+                position += size;
+            }
+        }
+        finally
+        {
+            order?.Dispose();
+        }
     }
 
     /// <summary>

@@ -34,6 +34,12 @@ public sealed class TheoryOutcomeTests
             Assert.True(transfer.LinearProbe.HardError < run.Summary.CoarseErrors.HardError - 0.1, $"probe {transfer.LinearProbe.HardError} vs coarse {run.Summary.CoarseErrors.HardError}");
             Assert.True(transfer.FineTuned.HardError < run.Summary.CoarseErrors.HardError - 0.1, $"fine-tuned {transfer.FineTuned.HardError} vs coarse {run.Summary.CoarseErrors.HardError}");
             Assert.True(transfer.LinearProbe.EasyError < 0.05 && transfer.FineTuned.EasyError < 0.05);
+            // The network's own coarse form of the fine model, before and after coarse SGD on easy samples, keeps it too.
+            foreach (var (name, errors) in transfer.Named)
+            {
+                Assert.True(errors.HardError < run.Summary.CoarseErrors.HardError - 0.1, $"{name} {errors.HardError} vs coarse {run.Summary.CoarseErrors.HardError}");
+                Assert.True(errors.EasyError < 0.05, $"{name} easy {errors.EasyError}");
+            }
         }
     }
 }

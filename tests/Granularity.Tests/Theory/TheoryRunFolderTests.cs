@@ -73,6 +73,6 @@ public sealed class TheoryRunFolderTests
         var alongK = TheorySweep.Along(runs, quick.Base, SweepAxis.Subclasses);
         Assert.Equal(12, alongK.Count);
         var alongNoise = TheorySweep.Along(runs, quick.Base, SweepAxis.Noise);
-        Assert.Equal(new[] { 0.05, 0.15, 0.15, 0.15, 0.3 }, alongNoise.Select(r => r.Config.NoiseStd).OrderBy(n => n));
+        Assert.Equal(new[] { 0.75, 1.5, 1.5, 1.5, 3.0 }, alongNoise.Select(r => r.Config.EffectiveNoiseNorm).OrderBy(n => n));
     }
 }

@@ -37,7 +37,7 @@ public sealed class TheoryStudyTests(TinyStudy tiny) : IClassFixture<TinyStudy>
         foreach (var point in result.Scaling)
         {
             Assert.True(TheoryStudyConfig.LargestK(point.Dimension) == point.K || TheoryStudyConfig.SmallK(point.Dimension) == point.K);
-            foreach (var values in new[] { point.Coarse, point.Readout, point.LinearProbe, point.FineTuned })
+            foreach (var values in new[] { point.Coarse, point.Readout, point.LinearProbe, point.FineTuned, point.Grouped, point.GroupedSgd })
             {
                 Assert.Equal(2, values.Values.Count);
                 Assert.All(values.Values, v => Assert.InRange(v, 0, 1));
@@ -86,10 +86,15 @@ public sealed class TheoryStudyTests(TinyStudy tiny) : IClassFixture<TinyStudy>
     public void EveryClaimIsTestedAndEveryStudyChartBuilds()
     {
         var claims = TheoryStudy.Claims(tiny.Result);
-        Assert.Equal(9, claims.Count);
+        Assert.Equal(11, claims.Count);
+        // Theorem 2's verdicts rest on the transfer fixed in code (grouped_sgd), named in the claims.
+        Assert.Contains(TheoryStudy.Theorem2Transfer, claims.Single(c => c.Id == "theory.transfer-hard-error-largest-d.fixed-sigma").Statement);
+        Assert.Contains("outside the assumptions", claims[0].Data);   // the tiny study uses a fixed σ
+        Assert.All(TheoryStudy.Claims(tiny.Result with { Config = tiny.Config with { Base = tiny.Config.Base with { NoiseStd = null, NoiseNorm = 1.5 } } }),
+            c => Assert.DoesNotContain(".fixed-sigma", c.Id));
         Assert.All(claims, c => Assert.NotEqual(Verdict.NotTested, c.Verdict));
         Assert.All(claims, c => Assert.True(c.OnStandIn));
-        Assert.Contains("theory.coarse-hard-error-every-d", ClaimTable.ToMarkdown(claims) + string.Join(" ", claims.Select(c => c.Id)));
+        Assert.Contains("theory.coarse-hard-error-every-d.fixed-sigma", ClaimTable.ToMarkdown(claims) + string.Join(" ", claims.Select(c => c.Id)));
         string Html(Plotly.NET.GenericChart chart) => Plotly.NET.GenericChart.toChartHTML(chart);
         Assert.Contains("chance (0.5)", Html(TheoryStudyCharts.Scaling(tiny.Result)));
         Assert.Contains("fine-feature alignment", Html(TheoryStudyCharts.Length(tiny.Result)));
@@ -107,12 +112,21 @@ public sealed class TheoryStudyTests(TinyStudy tiny) : IClassFixture<TinyStudy>
         {
             Scaling = result.Scaling.Select(p => p with { Coarse = SeedValues.Of(perSeed) }).ToList(),
         };
-        Verdict CoarseVerdict(TheoryStudyResult r) => TheoryStudy.Claims(r).Single(c => c.Id == "theory.coarse-hard-error-every-d").Verdict;
+        Verdict CoarseVerdict(TheoryStudyResult r) => TheoryStudy.Claims(r).Single(c => c.Id == "theory.coarse-hard-error-every-d.fixed-sigma").Verdict;
         Assert.Equal(Verdict.Holds, CoarseVerdict(WithCoarse(0.3, 0.3, 0.31)));
         Assert.Equal(Verdict.DoesNotHold, CoarseVerdict(WithCoarse(0.0, 0.01, 0.02)));
         Assert.Equal(Verdict.Inconclusive, CoarseVerdict(WithCoarse(0.02, 0.3)));
         // The old "expected range 0.45–0.9" of hard accuracy accepted below-chance results; the probe rule does not move.
         var chanceProbe = result with { Scaling = result.Scaling.Select(p => p with { LinearProbe = SeedValues.Of([0.5, 0.5]) }).ToList() };
-        Assert.Equal(Verdict.DoesNotHold, TheoryStudy.Claims(chanceProbe).Single(c => c.Id == "theory.probe-hard-error-largest-d").Verdict);
+        Assert.Equal(Verdict.DoesNotHold, TheoryStudy.Claims(chanceProbe).Single(c => c.Id == "theory.probe-hard-error-largest-d.fixed-sigma").Verdict);
+        // Theorem 2's verdict reads grouped_sgd and nothing else: a perfect linear head does not rescue a chance-level grouped_sgd.
+        TheoryStudyResult WithTransfers(double groupedSgd, double probe) => result with
+        {
+            Scaling = result.Scaling.Select(p => p with { GroupedSgd = SeedValues.Of([groupedSgd, groupedSgd]), LinearProbe = SeedValues.Of([probe, probe]) }).ToList(),
+        };
+        Verdict Theorem2(TheoryStudyResult r) => TheoryStudy.Claims(r).Single(c => c.Id == "theory.transfer-hard-error-largest-d.fixed-sigma").Verdict;
+        Assert.Equal(Verdict.DoesNotHold, Theorem2(WithTransfers(groupedSgd: 0.5, probe: 0.0)));
+        Assert.Equal(Verdict.Holds, Theorem2(WithTransfers(groupedSgd: 0.01, probe: 0.5)));
+        Assert.Equal(Verdict.Inconclusive, Theorem2(result with { Scaling = result.Scaling.Select(p => p with { GroupedSgd = SeedValues.Of([0.0, 0.2]) }).ToList() }));
     }
 }

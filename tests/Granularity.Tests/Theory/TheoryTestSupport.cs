@@ -10,10 +10,10 @@ internal static class TheoryTestSupport
 {
     static TheoryTestSupport() => TorchRuntime.EnsureNativesLoaded();
 
-    /// <summary>A fast configuration (d = 60, k = 3) for unit tests.</summary>
+    /// <summary>A fast configuration (d = 60, k = 3, σ = 0.15 per coordinate) for unit tests.</summary>
     public static TheoryConfig Small(int seed = 0) => new TheoryConfig
     {
-        Dimension = 60, SubclassesPerSuperclass = 3, Steps = 60, EvalEvery = 20, TestSamplesPerKind = 200, TransferSamples = 200, TransferSteps = 30, FinalTestSamplesPerKind = 300, Seed = seed,
+        NoiseStd = 0.15, Dimension = 60, SubclassesPerSuperclass = 3, Steps = 60, EvalEvery = 20, TestSamplesPerKind = 200, TransferSamples = 200, TransferSteps = 30, FinalTestSamplesPerKind = 300, Seed = seed,
     }.Validate();
 
     public static void EnsureNatives() => TorchRuntime.EnsureNativesLoaded();
