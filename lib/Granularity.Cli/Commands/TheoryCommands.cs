@@ -10,7 +10,7 @@ namespace Granularity.Cli.Commands;
 /// <summary>`granularity theory …`: the two-layer convolutional model of notebook 01 (run, sweep, figures).</summary>
 public static class TheoryCommands
 {
-    public static IEnumerable<Command> Build() => [Group("theory", "the theory experiment of notebook 01", Run(), Sweep(), Study(), Figures(), BenchCommands.Theory())];
+    public static IEnumerable<Command> Build() => [Group("theory", "the theory experiment of notebook 01", Run(), Sweep(), Study(), Headline(), Figures(), BenchCommands.Theory())];
 
     /// <summary>The options that build one <see cref="TheoryConfig"/>; each overrides Quick() (or Full() with --paper) when given.</summary>
     private sealed class ConfigOptions
@@ -18,7 +18,8 @@ public static class TheoryCommands
         public readonly Option<bool> Paper = Flag("--paper", "start from TheoryConfig.Full() (d=1000, k=16, 1000 steps) instead of Quick() (d=200, k=6, 600 steps)");
         public readonly Option<int?> Dimension = OptionalInt("--d", "dimension d", min: 1);
         public readonly Option<int?> Subclasses = OptionalInt("--k", "subclasses per superclass", min: 1);
-        public readonly Option<double?> Noise = OptionalDouble("--noise", "noise standard deviation σ", min: 0);
+        public readonly Option<double?> Noise = OptionalDouble("--noise", "a fixed per-coordinate noise σ (outside the assumptions: the noise norm grows as σ√d); replaces the noise norm", min: 0);
+        public readonly Option<double?> NoiseNorm = OptionalDouble("--noise-norm", "the noise norm √E‖ξ‖² (σ = norm/√d, the paper's rule; default 1.5)", min: 0);
         public readonly Option<double?> HardShare = OptionalDouble("--hard-share", "share of hard samples in training", 0, 1);
         public readonly Option<int?> Patches = OptionalInt("--patches", "patches P", min: 1);
         public readonly Option<int?> Steps = OptionalInt("--steps", "SGD steps", min: 1);
@@ -30,7 +31,7 @@ public static class TheoryCommands
         public readonly Option<int?> TrainingSet = OptionalInt("--training-set", "a fixed training set of N samples (0: fresh samples every step)", min: 0);
         public readonly Option<string> Basis = Choice("--basis", "feature basis: standard or random (orthonormal)", "standard", "standard", "random");
 
-        public Option[] All => [Paper, Dimension, Subclasses, Noise, HardShare, Patches, Steps, EvalEvery, LearningRate, Batch, Neurons, Seed, TrainingSet, Basis];
+        public Option[] All => [Paper, Dimension, Subclasses, Noise, NoiseNorm, HardShare, Patches, Steps, EvalEvery, LearningRate, Batch, Neurons, Seed, TrainingSet, Basis];
 
         public TheoryConfig Read(ParseResult parse)
         {
@@ -40,6 +41,7 @@ public static class TheoryCommands
                 Dimension = parse.GetValue(Dimension) ?? config.Dimension,
                 SubclassesPerSuperclass = parse.GetValue(Subclasses) ?? config.SubclassesPerSuperclass,
                 NoiseStd = parse.GetValue(Noise) ?? config.NoiseStd,
+                NoiseNorm = parse.GetValue(NoiseNorm) ?? (parse.GetValue(Noise) is null ? config.NoiseNorm : null),
                 HardShareInTraining = parse.GetValue(HardShare) ?? config.HardShareInTraining,
                 Patches = parse.GetValue(Patches) ?? config.Patches,
                 Steps = parse.GetValue(Steps) ?? config.Steps,
@@ -106,16 +108,60 @@ public static class TheoryCommands
     {
         Option<bool> quick = Flag("--quick", "TheoryStudyConfig.Quick() (default): d ∈ {100, 200, 400}, 3 seeds, about a minute"),
             full = Flag("--full", "TheoryStudyConfig.Full(): d ∈ {250 … 4000} with k scaled, 5 seeds, 64× length");
+        var fixedSigma = FixedSigma();
         var runs = CliOptions.Runs();
-        var command = Command("study", "the theorems' own regime: transfers, joint d/k scaling, length, capacity, sample size; prints the claims", [quick, full, runs], parse =>
+        var command = Command("study", "the theorems' own regime: transfers, joint d/k scaling, length, capacity, sample size; prints the claims", [quick, full, fixedSigma, runs], parse =>
         {
             TorchRuntime.EnsureNativesLoaded();
-            var config = parse.GetValue(full) ? TheoryStudyConfig.Full() : TheoryStudyConfig.Quick();
-            Console.WriteLine($"theory study '{config.Name}': {config.Configs.Count} runs, products via {Sgemm.Backend}");
+            var config = StudyConfig(parse, full, fixedSigma);
+            Console.WriteLine($"theory study '{config.Name}' ({config.Regime}): {config.Configs.Count} runs, products via {Sgemm.Backend}");
             var result = TheoryStudy.Run(config, parse.GetValue(runs), line => Console.WriteLine("  " + line));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"study done in {result.Seconds:0.0} s"));
             Console.WriteLine();
             Console.WriteLine(ClaimTable.ToText(TheoryStudy.Claims(result)));
+            return 0;
+        });
+        AtMostOneOf(command, quick, full);
+        return command;
+    }
+
+    private static Option<bool> FixedSigma() =>
+        Flag("--fixed-sigma", "the robustness study outside the assumptions: σ = 0.15 per coordinate at every d (the noise norm grows as √d)");
+
+    private static TheoryStudyConfig StudyConfig(ParseResult parse, Option<bool> full, Option<bool> fixedSigma) =>
+        (parse.GetValue(full), parse.GetValue(fixedSigma)) switch
+        {
+            (true, true) => TheoryStudyConfig.FullFixedSigma(),
+            (true, false) => TheoryStudyConfig.Full(),
+            (false, true) => TheoryStudyConfig.QuickFixedSigma(),
+            _ => TheoryStudyConfig.Quick(),
+        };
+
+    private static Command Headline()
+    {
+        Option<bool> quick = Flag("--quick", "the Quick study's base point (default): d=200, k=6, 400 steps, seeds 0,1,2"),
+            full = Flag("--full", "the Full study's base point: d=1000, k=16, 1000 steps, seeds 0–4");
+        var fixedSigma = FixedSigma();
+        var output = Text("--out", "the headline JSON file to write", "FILE");
+        var seeds = IntList("--seeds", "override the study's seeds, e.g. 0,1,2");
+        var runs = CliOptions.Runs();
+        var command = Command("headline", "write the theory-base headline JSON (coarse model and the fine model's five transfers, easy and hard error, per seed and bootstrap interval) of the study's base point",
+            [quick, full, fixedSigma, output, seeds, runs], parse =>
+        {
+            var path = parse.GetValue(output);
+            if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("--out FILE is required: the headline JSON file to write", "--out");
+            TorchRuntime.EnsureNativesLoaded();
+            var study = StudyConfig(parse, full, fixedSigma);
+            var chosen = parse.GetList(seeds) ?? study.Seeds.ToArray();
+            Console.WriteLine($"theory headline of '{study.Name}' ({study.Regime}), {study.Base.Label.Replace(" seed=0", "")}, seeds {string.Join(",", chosen)}");
+            var headline = TheoryHeadline.Build(study, chosen, parse.GetValue(runs));
+            TheoryHeadline.Write(headline, path);
+            foreach (var name in TheoryHeadline.Names)
+            {
+                var n = headline["numbers"]![name]!;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-22} {(double)n["mean"]!:0.0000} [{(double)n["low"]!:0.0000}, {(double)n["high"]!:0.0000}]"));
+            }
+            Console.WriteLine($"written to {path}");
             return 0;
         });
         AtMostOneOf(command, quick, full);
