@@ -15,6 +15,8 @@ public static class TheoryCharts
     private const string FineColor = "#1f77b4";
     private const string RefitColor = "#2ca02c";
     private const string FineTunedColor = "#9467bd";
+    private const string GroupedColor = "#8c564b";
+    private const string GroupedSgdColor = "#000000";
 
     /// <summary>
     /// theory-model: one easy and one hard sample of the same subclass as heatmaps of the projections ⟨x_p, v⟩ of every
@@ -102,9 +104,11 @@ public static class TheoryCharts
         var chart = Chart.Combine(new[]
         {
             Box("coarse-trained", CoarseColor, s => s.Coarse.EasyAccuracy, s => s.Coarse.HardAccuracy),
-            Box("fine-trained, subclass → superclass", FineColor, s => s.Fine!.EasyAccuracy, s => s.Fine!.HardAccuracy),
-            Box("fine-trained, linear probe on easy samples", RefitColor, s => 1 - s.Transfer!.LinearProbe.EasyError, s => 1 - s.Transfer!.LinearProbe.HardError),
-            Box("fine-trained, fine-tuned on easy samples", FineTunedColor, s => 1 - s.Transfer!.FineTuned.EasyError, s => 1 - s.Transfer!.FineTuned.HardError),
+            Box("fine → max_subclass", FineColor, s => s.Fine!.EasyAccuracy, s => s.Fine!.HardAccuracy),
+            Box("fine → grouped (no training)", GroupedColor, s => 1 - s.Transfer!.Grouped.EasyError, s => 1 - s.Transfer!.Grouped.HardError),
+            Box("fine → grouped_sgd (Theorem 2's verdict transfer)", GroupedSgdColor, s => 1 - s.Transfer!.GroupedSgd.EasyError, s => 1 - s.Transfer!.GroupedSgd.HardError),
+            Box("fine → linear_head on easy samples", RefitColor, s => 1 - s.Transfer!.LinearProbe.EasyError, s => 1 - s.Transfer!.LinearProbe.HardError),
+            Box("fine → head_first_layer on easy samples", FineTunedColor, s => 1 - s.Transfer!.FineTuned.EasyError, s => 1 - s.Transfer!.FineTuned.HardError),
         }).WithYAxisStyle<double, double, string>(TitleText: "superclass test accuracy", MinMax: Tuple.Create(0.4, 1.03));
         var layout = new Layout();
         layout.SetProperty("boxmode", "group");
@@ -156,7 +160,8 @@ public static class TheoryCharts
         {
             Series("coarse-trained", CoarseColor, "rgba(214,39,40,0.18)", s => s.Coarse.HardAccuracy),
             Series("fine-trained, subclass → superclass", FineColor, "rgba(31,119,180,0.18)", s => s.Fine!.HardAccuracy),
-            Series("fine-trained, linear probe", RefitColor, "rgba(44,160,44,0.18)", s => 1 - s.Transfer!.LinearProbe.HardError),
+            Series("fine → linear_head", RefitColor, "rgba(44,160,44,0.18)", s => 1 - s.Transfer!.LinearProbe.HardError),
+            Series("fine → grouped_sgd", GroupedSgdColor, "rgba(0,0,0,0.12)", s => 1 - s.Transfer!.GroupedSgd.HardError),
         }).WithXAxisStyle<double, double, string>(TitleText: axisTitle)
           .WithYAxisStyle<double, double, string>(TitleText: showLegend ? "superclass accuracy, hard samples" : "", MinMax: Tuple.Create(0.4, 1.03));
     }

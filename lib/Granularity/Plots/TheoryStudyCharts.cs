@@ -41,6 +41,30 @@ public static class TheoryStudyCharts
             "d (log scale)", "superclass error on hard test samples");
     }
 
+    /// <summary>
+    /// theory-regimes: the coarse model's and the verdict transfer's (grouped_sgd) hard error against d, k = ⌊d^0.4⌋,
+    /// under the paper's rules (noise norm fixed) beside the robustness study outside them (σ fixed, norm ∝ √d).
+    /// </summary>
+    public static GenericChart Regimes(TheoryStudyResult inside, TheoryStudyResult outside)
+    {
+        if (!inside.Config.InsideAssumptions || outside.Config.InsideAssumptions)
+            throw new ArgumentException($"the first study must follow the paper's noise rule and the second a fixed σ; got '{inside.Config.Name}' and '{outside.Config.Name}'", nameof(inside));
+        var traces = new List<GenericChart>();
+        foreach (var (result, label, dash) in new[] { (inside, "paper's rules", StyleParam.DrawingStyle.Solid), (outside, "fixed σ, outside the assumptions", StyleParam.DrawingStyle.Dash) })
+        {
+            var points = result.Scaling.Where(p => p.Series == "k = ⌊d^0.4⌋").OrderBy(p => p.Dimension).ToList();
+            var x = points.Select(p => (double)p.Dimension).ToArray();
+            traces.AddRange(Band(x, points.Select(p => p.Coarse.Interval).ToArray(), $"coarse-trained ({label})", CoarseColor, dash));
+            traces.AddRange(Band(x, points.Select(p => p.GroupedSgd.Interval).ToArray(), $"fine → grouped_sgd ({label})", GroupedSgdColor, dash));
+        }
+        var dimensions = inside.Scaling.Concat(outside.Scaling).Select(p => (double)p.Dimension).ToArray();
+        traces.Add(Chance(dimensions.Min(), dimensions.Max()));
+        var chart = Chart.Combine(traces).WithXAxisStyle<double, double, string>(AxisType: StyleParam.AxisType.Log);
+        return HouseStyle.Apply(chart.WithSize(1000, 520),
+            $"Hard-sample error vs d (k = ⌊d^0.4⌋): noise norm {inside.Config.Base.NoiseNorm} at every d vs σ = {outside.Config.Base.NoiseStd} per coordinate ({Data})",
+            "d (log scale)", "superclass error on hard test samples");
+    }
+
     /// <summary>theory-length: the coarse model's hard error and fine-feature alignment against training steps (log axis).</summary>
     public static GenericChart Length(TheoryStudyResult result)
     {
@@ -55,7 +79,7 @@ public static class TheoryStudyCharts
         var b = result.Config.Base;
         var chart = Chart.Grid(new[] { error, alignment }, 1, 2, SubPlotTitles: new[] { "hard-sample error", "alignment with the fine features" });
         return HouseStyle.Apply(chart.WithSize(1150, 460),
-            $"Coarse training for {string.Join(", ", result.Length.Select(p => $"{p.Multiple:0}×"))} the base {b.Steps} steps (d={b.Dimension}, k={b.SubclassesPerSuperclass}; {Data})");
+            $"Coarse training for {string.Join(", ", result.Length.Select(p => $"{p.Multiple:0}×"))} the base {b.Steps} steps (d={b.Dimension}, k={b.SubclassesPerSuperclass}, {b.NoiseLabel}; {Data})");
     }
 
     /// <summary>theory-capacity: hard error of the standard and the width-matched coarse model beside the fine model's linear probe.</summary>
@@ -78,13 +102,14 @@ public static class TheoryStudyCharts
         var x = result.Samples.Select(p => (double)p.PerSubclass).ToArray();
         var traces = new List<GenericChart>();
         traces.AddRange(Band(x, result.Samples.Select(p => p.Coarse.Interval).ToArray(), "coarse-trained", CoarseColor, StyleParam.DrawingStyle.Solid));
-        traces.AddRange(Band(x, result.Samples.Select(p => p.LinearProbe.Interval).ToArray(), "fine → linear probe", ProbeColor, StyleParam.DrawingStyle.Solid));
-        traces.AddRange(Band(x, result.Samples.Select(p => p.FineTuned.Interval).ToArray(), "fine → fine-tuned", FineTunedColor, StyleParam.DrawingStyle.Dash));
+        traces.AddRange(Band(x, result.Samples.Select(p => p.GroupedSgd.Interval).ToArray(), "fine → grouped_sgd (the verdict transfer)", GroupedSgdColor, StyleParam.DrawingStyle.Solid));
+        traces.AddRange(Band(x, result.Samples.Select(p => p.LinearProbe.Interval).ToArray(), "fine → linear head", ProbeColor, StyleParam.DrawingStyle.Solid));
+        traces.AddRange(Band(x, result.Samples.Select(p => p.FineTuned.Interval).ToArray(), "fine → head + first layer", FineTunedColor, StyleParam.DrawingStyle.Dash));
         traces.Add(Chance(x.Min(), x.Max()));
         var b = result.Config.Base;
         var chart = Chart.Combine(traces).WithXAxisStyle<double, double, string>(AxisType: StyleParam.AxisType.Log);
         return HouseStyle.Apply(chart.WithSize(1000, 500),
-            $"Finite training sets: n samples per subclass, the same {2 * b.SubclassesPerSuperclass}·n samples for both models (d={b.Dimension}, k={b.SubclassesPerSuperclass}; {Data})",
+            $"Finite training sets: n samples per subclass, the same {2 * b.SubclassesPerSuperclass}·n samples for both models (d={b.Dimension}, k={b.SubclassesPerSuperclass}, {b.NoiseLabel}; {Data})",
             "training samples per subclass n (log scale)", "superclass error on hard test samples");
     }
 

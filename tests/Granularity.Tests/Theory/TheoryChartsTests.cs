@@ -36,8 +36,8 @@ public sealed class TheoryChartsTests(MiniatureSweep miniature) : IClassFixture<
         Assert.Contains("hard sample of subclass", Html(TheoryCharts.DataModel(sweep.Base)));
         Assert.Contains("fine model · fine features", Html(TheoryCharts.Dynamics(baseRuns)));
         var accuracy = Html(TheoryCharts.Accuracy(baseRuns));
-        Assert.Contains("linear probe on easy samples", accuracy);
-        Assert.Contains("fine-tuned on easy samples", accuracy);
+        foreach (var transfer in new[] { "grouped (no training)", "grouped_sgd (Theorem 2's verdict transfer)", "linear_head on easy samples", "head_first_layer on easy samples", "max_subclass" })
+            Assert.Contains(transfer, accuracy);
         Assert.Contains("\"boxmode\":\"group\"", accuracy);
         Assert.Contains("k (subclasses per superclass", Html(TheoryCharts.HardAccuracyVsK(TheorySweep.Along(runs, sweep.Base, SweepAxis.Subclasses))));
         Assert.Contains("share of hard samples in training", Html(TheoryCharts.Sweeps(runs, sweep)));

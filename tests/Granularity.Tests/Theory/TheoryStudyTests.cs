@@ -100,6 +100,9 @@ public sealed class TheoryStudyTests(TinyStudy tiny) : IClassFixture<TinyStudy>
         Assert.Contains("fine-feature alignment", Html(TheoryStudyCharts.Length(tiny.Result)));
         Assert.Contains("m·k per output", Html(TheoryStudyCharts.Capacity(tiny.Result)));
         Assert.Contains("samples per subclass", Html(TheoryStudyCharts.Samples(tiny.Result)));
+        var inside = tiny.Result with { Config = tiny.Config with { Base = tiny.Config.Base with { NoiseStd = null, NoiseNorm = 1.5 } } };
+        Assert.Contains("fixed σ, outside the assumptions", Html(TheoryStudyCharts.Regimes(inside, tiny.Result)));
+        Assert.Throws<ArgumentException>(() => TheoryStudyCharts.Regimes(tiny.Result, inside));
     }
 
     [Fact]
