@@ -109,11 +109,24 @@ public static class TheoryCommands
         Option<bool> quick = Flag("--quick", "TheoryStudyConfig.Quick() (default): d ∈ {100, 200, 400}, 3 seeds, about a minute"),
             full = Flag("--full", "TheoryStudyConfig.Full(): d ∈ {250 … 4000} with k scaled, 5 seeds, 64× length");
         var fixedSigma = FixedSigma();
+        var fromEnd = Flag("--from-end", "only train the study's runs, last first, and print no claims: a second process started beside a running study shares its run folders and ends the study sooner");
         var runs = CliOptions.Runs();
-        var command = Command("study", "the theorems' own regime: transfers, joint d/k scaling, length, capacity, sample size; prints the claims", [quick, full, fixedSigma, runs], parse =>
+        var command = Command("study", "the theorems' own regime: transfers, joint d/k scaling, length, capacity, sample size; prints the claims", [quick, full, fixedSigma, fromEnd, runs], parse =>
         {
             TorchRuntime.EnsureNativesLoaded();
             var config = StudyConfig(parse, full, fixedSigma);
+            if (parse.GetValue(fromEnd))
+            {
+                var reversed = config.Configs.Reverse().ToList();
+                Console.WriteLine($"theory study '{config.Name}' ({config.Regime}): {reversed.Count} runs, last first");
+                using var threads = TheoryExperiment.WithThreads(TheoryExperiment.Threads);
+                for (int i = 0; i < reversed.Count; i++)
+                {
+                    var run = TheoryExperiment.GetOrRun(reversed[i], parse.GetValue(runs));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  [{reversed.Count - i}/{reversed.Count}] {TheoryStudy.Describe(reversed[i])}: {(run.FromCache ? "cached" : $"{run.Summary.Seconds:0.0} s")}"));
+                }
+                return 0;
+            }
             Console.WriteLine($"theory study '{config.Name}' ({config.Regime}): {config.Configs.Count} runs, products via {Sgemm.Backend}");
             var result = TheoryStudy.Run(config, parse.GetValue(runs), line => Console.WriteLine("  " + line));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"study done in {result.Seconds:0.0} s"));
