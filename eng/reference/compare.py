@@ -107,6 +107,26 @@ def inside(x, entry, tolerance):
     return entry["low"] - tolerance <= x <= entry["high"] + tolerance
 
 
+def permutation_p(xs, ys, exhaustive_limit=200000, resamples=20000):
+    """Two-sided permutation test of equal means over the seeds (exact when the splits are few, else seeded)."""
+    import itertools
+    import random
+    pooled, n = list(xs) + list(ys), len(xs)
+    observed = abs(sum(xs) / len(xs) - sum(ys) / len(ys))
+    total = sum(pooled)
+
+    def gap(chosen):
+        a = sum(pooled[i] for i in chosen)
+        return abs(a / n - (total - a) / len(ys))
+
+    if math.comb(len(pooled), n) <= exhaustive_limit:
+        splits = list(itertools.combinations(range(len(pooled)), n))
+    else:
+        rng = random.Random(20261207)
+        splits = [rng.sample(range(len(pooled)), n) for _ in range(resamples)]
+    return sum(1 for c in splits if gap(c) >= observed - 1e-12) / len(splits)
+
+
 def cell(entry):
     return f"{entry['mean']:.4f} [{entry['low']:.4f}, {entry['high']:.4f}]"
 
@@ -119,23 +139,25 @@ def table(a, b, tolerance=0.0):
     if la == lb:
         la, lb = la + " (A)", lb + " (B)"
     names = list(a["numbers"]) + [n for n in b["numbers"] if n not in a["numbers"]]
-    lines = [f"| name | {la} mean [95%] | {lb} mean [95%] | {la} inside {lb}'s | {lb} inside {la}'s | agree |",
-             "|---|---|---|---|---|---|"]
+    lines = [f"| name | {la} mean [95%] | {lb} mean [95%] | {la} inside {lb}'s | {lb} inside {la}'s | agree | permutation p |",
+             "|---|---|---|---|---|---|---|"]
     agree = 0
     for name in names:
         ea, eb = a["numbers"].get(name), b["numbers"].get(name)
         if ea is None or eb is None:
-            lines.append(f"| {name} | {cell(ea) if ea else '—'} | {cell(eb) if eb else '—'} | — | — | missing |")
+            lines.append(f"| {name} | {cell(ea) if ea else '—'} | {cell(eb) if eb else '—'} | — | — | missing | — |")
             continue
         ab, ba = inside(ea["mean"], eb, tolerance), inside(eb["mean"], ea, tolerance)
         agree += ab and ba
         yes = lambda v: "yes" if v else "no"
-        lines.append(f"| {name} | {cell(ea)} | {cell(eb)} | {yes(ab)} | {yes(ba)} | {yes(ab and ba)} |")
+        p = permutation_p(ea["per_seed"], eb["per_seed"])
+        lines.append(f"| {name} | {cell(ea)} | {cell(eb)} | {yes(ab)} | {yes(ba)} | {yes(ab and ba)} | {p:.3f} |")
     both = sum(1 for n in names if n in a["numbers"] and n in b["numbers"])
     seconds = lambda d: f"{d['seconds']:.0f} s" if "seconds" in d else "unknown"
     summary = (f"{agree} of {both} numbers agree (each mean inside the other side's 95% interval"
                + (f", tolerance {tolerance}" if tolerance else "") + f"); protocol {a['protocol']}; "
-               f"seeds {la} {a['seeds']}, {lb} {b['seeds']}; wall time {la} {seconds(a)}, {lb} {seconds(b)}.")
+               f"seeds {la} {a['seeds']}, {lb} {b['seeds']}; wall time {la} {seconds(a)}, {lb} {seconds(b)}. "
+               "permutation p: two-sided test of equal means, permuting the per-seed values between the sides.")
     return "\n".join(lines) + "\n\n" + summary + "\n", agree, both
 
 
@@ -180,11 +202,14 @@ def self_test():
         text = compare(py, cs)
         rows = {line.split(" | ")[0].strip("| "): line for line in text.splitlines() if line.startswith("| ")}
         assert text.splitlines()[0].startswith("| name | C# mean"), "the C# column comes first"
-        assert rows["coarse.hard"].endswith("| yes | yes | yes |"), rows["coarse.hard"]
-        assert rows["grouped.hard"].endswith("| no | no | no |"), rows["grouped.hard"]
-        assert rows["only_cs.hard"].endswith("| missing |"), rows["only_cs.hard"]
+        assert rows["coarse.hard"].endswith("| yes | yes | yes | 1.000 |"), rows["coarse.hard"]
+        assert rows["grouped.hard"].endswith("| no | no | no | 0.333 |"), rows["grouped.hard"]
+        assert rows["only_cs.hard"].endswith("| missing | — |"), rows["only_cs.hard"]
         assert "0.2500 [0.2000, 0.3000]" in rows["coarse.hard"]
         assert "1 of 2 numbers agree" in text, text
+        assert abs(permutation_p([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]) - 2 / 252) < 1e-12
+        assert permutation_p([0.1] * 3, [0.1] * 3) == 1.0
+        assert abs(permutation_p(list(range(12)), list(range(100, 112))) - 0.0) < 1e-3, "sampled test on many seeds"
         assert "| yes | yes | yes |" in compare(py, cs, tolerance=0.035).split("grouped.hard")[1].splitlines()[0]
         assert compare(py, cs) == compare(cs, py), "the table does not depend on the argument order"
 
