@@ -28,7 +28,7 @@ public enum LabelGranularity
 
 /// <summary>
 /// The theory experiment's settings: the hierarchical multi-view data model, the two-layer convolutional ReLU network
-/// and its SGD training (paper §Theory; the values are ours, see /work/shared/paper.md "Theory").
+/// and its SGD training (paper §Theory; the values are ours, see notebook 01 and docs/benchmarks.md "Theory").
 /// Each property checks its own range as it is set (also inside <c>with { … }</c>); relations between properties
 /// (d ≥ 2 + 2k, CommonPatches + FinePatches ≤ Patches) are checked by <see cref="Validate"/>, which the factories,
 /// the generator, the trainer and every run entry point call, so an inconsistent configuration never runs.

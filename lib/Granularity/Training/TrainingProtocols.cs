@@ -4,7 +4,7 @@ namespace Granularity.Training;
 
 /// <summary>
 /// The named protocols: the paper's two (hyperparameters the paper does not publish are standard recipes, marked [ours])
-/// and the Quick CPU versions that follow shared/notes/synthetic-hierarchy.md §2.
+/// and the Quick CPU versions that follow docs/synthetic-hierarchy.md, "Training recipe".
 /// </summary>
 public static class TrainingProtocols
 {
