@@ -1,5 +1,5 @@
 # Protocol probe for notebook 03 (throwaway research code, not run by the project): the synthetic hierarchy of
-# shared/notes/synthetic-hierarchy.md in PyTorch on a GPU, many seeds, several ways to transfer a pretrained body to
+# docs/synthetic-hierarchy.md in PyTorch on a GPU, many seeds, several ways to transfer a pretrained body to
 # the coarse target. Usage: python3 fine_to_coarse_protocol_probe.py P_HARD[,P_HARD] SEEDS LEVELS OUTDIR
 # (e.g. 0.1,0.05 10 leaf,mid,rand_nested out). Results: docs/fine-to-coarse-protocol.md.
 import numpy as np,torch,torch.nn as nn,torch.nn.functional as F,time,sys,json,itertools

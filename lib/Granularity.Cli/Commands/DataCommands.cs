@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Granularity.Core;
 using Granularity.Data;
+using Granularity.Training;
 using static Granularity.Cli.CliOptions;
 
 namespace Granularity.Cli.Commands;
@@ -9,7 +10,7 @@ namespace Granularity.Cli.Commands;
 /// <summary>`granularity data verify | prepare | index`: downloaded archives checked, extracted safely and indexed, resumably.</summary>
 public static class DataCommands
 {
-    public static IEnumerable<Command> Build() => [Group("data", "datasets: verify downloads, prepare splits, build indexes", Verify(), Prepare(), Index(), BenchCommands.Data())];
+    public static IEnumerable<Command> Build() => [Group("data", "datasets: verify downloads, prepare splits, build indexes, remove duplicates of a target's evaluation images", Verify(), Prepare(), Index(), Dedup(), BenchCommands.Data())];
 
     private static Option<string> Dataset() =>
         Required("--dataset", "manifest name in data-manifests/ (inat2021, imagenet1k, imagenet21k) or a path to a manifest .json", "NAME");
@@ -56,6 +57,36 @@ public static class DataCommands
             var root = parse.GetValue(output) ?? Path.Combine(ProjectPaths.DataRoot, manifest.Name);
             var indexes = ConsoleProgress.Run(progress => DatasetPreparation.Prepare(manifest, parse.GetValue(archives)!, root, chosen, progress, Console.WriteLine, parse.GetValue(strict)));
             Console.WriteLine($"prepared {string.Join(", ", chosen)} under {root}; indexes: {string.Join(", ", indexes)}");
+            return 0;
+        });
+    }
+
+    private static Command Dedup()
+    {
+        var root = Required("--root", "prepared root of the pretraining set (holds index/SPLIT.gidx), e.g. DATA/imagenet21k", "DIR");
+        var split = Text("--split", "its split", "fall11", "SPLIT");
+        var referenceRoot = Required("--reference-root", "prepared root of the evaluation set whose images must not be pretrained on, e.g. DATA/imagenet1k", "DIR");
+        var referenceSplit = Text("--reference-split", "its split", "val", "SPLIT");
+        var referenceName = Text("--reference-name", "name of the reference in the list's file name (the de-duplication step's name in DatasetConfig.Deduplication)", DatasetConfig.ImageNet1kValidationDuplicates, "NAME");
+        var maxDistance = Int("--max-distance", "near-duplicate threshold: perceptual-hash bits (of 64) that may differ", ImageDeduplication.DefaultMaxDistance, 0, 64);
+        var threads = Int("--threads", "decoding threads (0 = one per core)", 0, 0);
+        var output = Text("--out", "the de-duplication list (default ROOT/index/SPLIT.duplicates-of-NAME.tsv, where the ImageNet Full run reads it)", "FILE");
+        return Command("dedup", "list the images of a prepared split that duplicate a reference split's images (exact SHA-256 or perceptual hash within --max-distance); the reference hashes are cached in REFERENCE_ROOT/index/SPLIT.hashes.tsv",
+            [root, split, referenceRoot, referenceSplit, referenceName, maxDistance, threads, output], parse =>
+        {
+            ImageDataset Open(string folder, string name)
+            {
+                var index = ImageIndex.DefaultPath(folder, name);
+                if (!File.Exists(index)) throw new FileNotFoundException($"{index}: no index of split '{name}' (run `granularity data prepare` or `data index` first)", index);
+                return ImageIndex.Read(index);
+            }
+            var candidates = Open(parse.GetValue(root)!, parse.GetValue(split)!);
+            var references = Open(parse.GetValue(referenceRoot)!, parse.GetValue(referenceSplit)!);
+            var listPath = parse.GetValue(output) ?? ImageDeduplication.ListPath(parse.GetValue(root)!, parse.GetValue(split)!, parse.GetValue(referenceName)!);
+            var clock = Stopwatch.StartNew();
+            var report = ConsoleProgress.Run(progress => ImageDeduplication.Run(candidates, references, ImageDeduplication.HashPath(parse.GetValue(referenceRoot)!, parse.GetValue(referenceSplit)!),
+                listPath, parse.GetValue(maxDistance), progress, parse.GetValue(threads), Console.WriteLine));
+            Console.WriteLine($"{report.Describe(candidates.Name, references.Name)}; list {listPath} ({clock.Elapsed.TotalSeconds:0.0} s)");
             return 0;
         });
     }

@@ -15,8 +15,8 @@ public static class HierarchyCommands
 
     private static Option<string> Source() => Required("--source", SourceHelp, "SOURCE");
 
-    private static Option<string> Rule() => Choice("--rule", "WordNet parent rule: nltk-first-hypernym (NLTK's hypernyms()[0], Huh et al. 2016), pointer-order (data.noun's first pointer), shortest-path, semantic-tree (imagenet21k-p only)",
-        HierarchySources.RuleKey(HierarchySources.DefaultRule), "nltk-first-hypernym", "pointer-order", "shortest-path", "semantic-tree");
+    private static Option<string> Rule() => Choice("--rule", "WordNet parent rule: nltk-first-hypernym (NLTK's hypernyms()[0], Huh et al. 2016; instance-only synsets are roots), nltk-with-instances (the same, instance-only synsets under their instance hypernym), pointer-order (data.noun's first pointer), shortest-path, semantic-tree (imagenet21k-p only)",
+        HierarchySources.RuleKey(HierarchySources.DefaultRule), "nltk-first-hypernym", "nltk-with-instances", "pointer-order", "shortest-path", "semantic-tree");
 
     private static Option<string> Cut(string description) => Choice("--cut", description, "depth", "depth", "height", "up", "up-down");
 

@@ -7,8 +7,11 @@ namespace Granularity.Core;
 /// </summary>
 public static class SafePath
 {
-    /// <summary>The full path of <paramref name="relative"/> under <paramref name="root"/>; an escape is an <see cref="InputFormatException"/> naming <paramref name="source"/>.</summary>
-    public static string Resolve(string root, string relative, string source, string? position = null)
+    /// <summary>
+    /// The full path of <paramref name="relative"/> under <paramref name="root"/>; an escape is an <see cref="InputFormatException"/>
+    /// naming <paramref name="source"/> and the root, described as <paramref name="rootName"/> ("the manifest's folder").
+    /// </summary>
+    public static string Resolve(string root, string relative, string source, string? position = null, string rootName = "its root")
     {
         var problem = Problem(relative);
         if (problem is null)
@@ -16,9 +19,9 @@ public static class SafePath
             var fullRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
             var full = Path.GetFullPath(Path.Combine(fullRoot, relative));
             if (full == fullRoot || full.StartsWith(fullRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal)) return full;
-            problem = "climbs out of its root";
+            problem = $"climbs out of {rootName}";
         }
-        throw new InputFormatException(source, position, $"path '{Printable(relative)}' {problem} (it must stay under {root})");
+        throw new InputFormatException(source, position, $"path '{Printable(relative)}' {problem} (it must be relative and stay under {rootName}, {Path.GetFullPath(root)})");
     }
 
     /// <summary>True when <paramref name="relative"/> stays under any root (no absolute path, no escaping '..', no control characters).</summary>

@@ -119,8 +119,8 @@ public static class DatasetPreparation
         foreach (var name in files)
         {
             var file = manifest.File(name);
-            var archive = new FileInfo(SafePath.Resolve(archiveFolder, name, $"manifest {manifest.Name}", "files.name"));
-            var extractTo = SafePath.Resolve(preparedRoot, file.ExtractTo, $"manifest {manifest.Name}", $"files '{name}'.extractTo");
+            var archive = new FileInfo(SafePath.Resolve(archiveFolder, name, manifest.SourcePath, $"$.files[{manifest.Files.IndexOf(file)}].name", "the archive folder"));
+            var extractTo = manifest.ResolveUnderPreparedRoot(preparedRoot, file.ExtractTo, $"$.files[{manifest.Files.IndexOf(file)}].extractTo");
             if (file.Extract == "none")
             {
                 var copy = Path.Combine(extractTo, name);
@@ -177,7 +177,7 @@ public static class DatasetPreparation
                 throw new InvalidDataException($"{string.Join(", ", zips)}: {images.Count:N0} distinct drawings, the manifest's split '{split.Name}' expects {expected:N0}");
             return $"{split.Name}: {images.Count:N0} drawings of {images.Characters.Count:N0} characters in {images.Alphabets.Count} alphabets ({images.DuplicatesDropped:N0} duplicates dropped)";
         }
-        var file = Path.Combine(SafePath.Resolve(preparedRoot, split.ImageRoot, $"manifest {manifest.Name}", $"split {split.Name}.imageRoot"), split.Name + ".bin");
+        var file = Path.Combine(manifest.ResolveUnderPreparedRoot(preparedRoot, split.ImageRoot, manifest.SplitField(split, "imageRoot")), split.Name + ".bin");
         var records = Cifar100.Read(file, (int?)split.Images, Cifar100.Tree());
         return $"{split.Name}: {records.Count:N0} records in {file}";
     }
@@ -186,9 +186,9 @@ public static class DatasetPreparation
     public static ImageDataset BuildIndex(DatasetManifest manifest, string preparedRoot, string splitName, IProgressReporter? progress = null, HostileEntries? hostile = null)
     {
         var split = manifest.Split(splitName);
-        string LabelFile() => SafePath.Resolve(ProjectPaths.ManifestsRoot, split.LabelOrder
-            ?? throw new InvalidDataException($"manifest {manifest.Name}: split {split.Name} needs a labelOrder file"), $"manifest {manifest.Name}", $"split {split.Name}.labelOrder");
-        string ImageRoot() => SafePath.Resolve(preparedRoot, split.ImageRoot, $"manifest {manifest.Name}", $"split {split.Name}.imageRoot");
+        string LabelFile() => manifest.ResolveFile(split.LabelOrder
+            ?? throw new InputFormatException(manifest.SourcePath, manifest.SplitField(split, "labelOrder"), $"split {split.Name} (loader {split.Loader}) needs a labelOrder file, relative to {DatasetManifest.FolderName}"), manifest.SplitField(split, "labelOrder"));
+        string ImageRoot() => manifest.ResolveUnderPreparedRoot(preparedRoot, split.ImageRoot, manifest.SplitField(split, "imageRoot"));
         switch (split.Loader)
         {
             case "inat2021":

@@ -60,6 +60,14 @@ public sealed class ImageDataset
         ? Path.Combine(Root, folders[folderOf[index]], names[index])
         : $"{Path.Combine(Root, folders[folderOf[index]])}:{names[index]}";
 
+    /// <summary>
+    /// The image's key relative to the dataset root — "folder/name", or "folder/WNID.tar:member" for an image read in place
+    /// from a tar — the same wherever the prepared folder lives (de-duplication lists name images by it).
+    /// </summary>
+    public string KeyOf(int index) => offsets[index] < 0
+        ? Path.Combine(folders[folderOf[index]], names[index]).Replace('\\', '/')
+        : $"{folders[folderOf[index]].Replace('\\', '/')}:{names[index]}";
+
     /// <summary>The image's location: file path, offset of its bytes in that file (0 for a whole file) and length.</summary>
     public (string File, long Offset, int Length, bool Whole) Location(int index) => offsets[index] < 0
         ? (Path.Combine(Root, folders[folderOf[index]], names[index]), 0, byteSizes[index], true)

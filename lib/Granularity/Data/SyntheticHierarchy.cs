@@ -6,7 +6,7 @@ namespace Granularity.Data;
 /// <summary>
 /// Configuration of the synthetic hierarchical image world (superclass → middle class → leaf): a superclass colour tint
 /// as the common feature, one 5×5 glyph per leaf as the rare fine feature, distractor glyphs and pixel noise
-/// (/work/shared/notes/synthetic-hierarchy.md §1; defaults are that note's final values).
+/// (docs/synthetic-hierarchy.md; the defaults are its bracketed values).
 /// </summary>
 public sealed record SyntheticHierarchyConfig
 {

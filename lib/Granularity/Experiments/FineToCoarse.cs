@@ -30,7 +30,7 @@ public enum Readout
 public enum ConditionGroup { Baseline, Hierarchy, TooFine, Random, Clusters, Misaligned }
 
 /// <summary>
-/// The fine-to-coarse experiment on the synthetic hierarchy (paper §4–5 at CPU scale; shared/notes/synthetic-hierarchy.md):
+/// The fine-to-coarse experiment on the synthetic hierarchy (paper §4–5 at CPU scale; docs/synthetic-hierarchy.md):
 /// pretrain on each label set, transfer to the 4 superclasses, compare with training on the superclasses directly.
 /// </summary>
 public sealed record FineToCoarseConfig(

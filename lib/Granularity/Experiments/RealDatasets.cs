@@ -72,7 +72,23 @@ public static class RealDatasets
         var in21k = OpenVerified(DatasetManifest.Load("imagenet21k"), root21k, "fall11", () => DatasetPreparation.BuildIndex(DatasetManifest.Load("imagenet21k"), root21k, "fall11"));
         var train1k = OpenVerified(DatasetManifest.Load("imagenet1k"), root1k, "train", () => ImageNet1k.Load(root1k, "train", Path.Combine(ProjectPaths.ManifestsRoot, "hierarchies", "imagenet1k-classes.tsv")));
         var val1k = OpenVerified(DatasetManifest.Load("imagenet1k"), root1k, "val", () => ImageNet1k.Load(root1k, "val", Path.Combine(ProjectPaths.ManifestsRoot, "hierarchies", "imagenet1k-classes.tsv")));
-        return new ImageNetTrainingData(ImageNet, in21k, train1k, val1k, heldOutPerClass: 5, LoaderStyle.Real(config), isStandIn: false);
+        return new ImageNetTrainingData(ImageNet, in21k, train1k, val1k, heldOutPerClass: 5, LoaderStyle.Real(config), isStandIn: false,
+            dropped: DuplicatesOfImageNet1kVal(config, in21k, root21k, root1k));
+    }
+
+    /// <summary>Where `granularity data dedup` writes the ImageNet-21k images that duplicate ImageNet-1k validation images.</summary>
+    public static string ImageNetDuplicateListPath(string root21k) => ImageDeduplication.ListPath(root21k, "fall11", DatasetConfig.ImageNet1kValidationDuplicates);
+
+    /// <summary>The images the config's de-duplication step drops (null when it is off); a missing list says how to make it.</summary>
+    internal static bool[]? DuplicatesOfImageNet1kVal(DatasetConfig config, ImageDataset in21k, string root21k, string root1k)
+    {
+        if (!config.Deduplicates) return null;
+        var listPath = ImageNetDuplicateListPath(root21k);
+        if (!File.Exists(listPath))
+            throw new FileNotFoundException($"{listPath}: no de-duplication list. DatasetConfig.Deduplication = '{config.Deduplication}' leaves out of pretraining the ImageNet-21k images " +
+                $"that duplicate ImageNet-1k validation images; make the list with `granularity data dedup --root {root21k} --split fall11 --reference-root {root1k} --reference-split val`, " +
+                "or set Deduplication to \"none\" to pretrain on every image.", listPath);
+        return ImageDeduplication.Dropped(in21k, ImageDeduplication.ReadList(listPath), listPath);
     }
 
     /// <summary>
@@ -374,10 +390,16 @@ public sealed class ImageNetTrainingData : ITrainingData
     private readonly Dictionary<string, (int[] LeafToLabel, int ClassCount)> levels = new(StringComparer.Ordinal);
     private readonly Dictionary<ImageDataset, torch.Tensor> decoded = new();
 
-    internal ImageNetTrainingData(string name, ImageDataset imageNet21k, ImageDataset train1k, ImageDataset val1k, int heldOutPerClass, LoaderStyle style, bool isStandIn)
+    internal ImageNetTrainingData(string name, ImageDataset imageNet21k, ImageDataset train1k, ImageDataset val1k, int heldOutPerClass, LoaderStyle style, bool isStandIn, bool[]? dropped = null)
     {
         Name = name;
         IsStandIn = isStandIn;
+        if (dropped is not null)
+        {
+            if (dropped.Length != imageNet21k.Count) throw new ArgumentException($"{imageNet21k.Name}: the de-duplication mask covers {dropped.Length:N0} images, the set has {imageNet21k.Count:N0}", nameof(dropped));
+            DuplicatesDropped = dropped.Count(d => d);
+            imageNet21k = imageNet21k.Subset(i => !dropped[i], imageNet21k.Name);
+        }
         this.style = style;
         this.train1k = train1k;
         this.val1k = val1k;
@@ -416,6 +438,10 @@ public sealed class ImageNetTrainingData : ITrainingData
 
     public string Name { get; }
     public bool IsStandIn { get; }
+
+    /// <summary>ImageNet-21k images left out because they duplicate ImageNet-1k validation images (0 when de-duplication is off).</summary>
+    public int DuplicatesDropped { get; }
+
     public IReadOnlyList<string> Levels => levels.Keys.ToList();
 
     /// <summary>Classes of each level among the classes present (what the level table shows).</summary>

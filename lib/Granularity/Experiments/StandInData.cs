@@ -10,7 +10,7 @@ using SkiaSharp;
 namespace Granularity.Experiments;
 
 /// <summary>
-/// How stand-in images look: the synthetic generator's idea (shared/notes/synthetic-hierarchy.md §1) written as JPEGs. A
+/// How stand-in images look: the synthetic generator's idea (docs/synthetic-hierarchy.md, "Generator") written as JPEGs. A
 /// colour tint per group (the common feature: the iNat2021 supercategory, or a WordNet subtree for ImageNet), a 5×5
 /// glyph per class (the rare fine feature), one distractor glyph and pixel noise. Hard images lack the tint.
 /// </summary>

@@ -86,12 +86,13 @@ public static class HierarchySources
         new(key, ImageNetHierarchies.Build(set, rule), Array.Empty<LabelMap>(), null, null);
 
     /// <summary>The rule keys the command line accepts.</summary>
-    public const string RuleKeys = "nltk-first-hypernym, pointer-order, shortest-path or semantic-tree";
+    public const string RuleKeys = "nltk-first-hypernym, nltk-with-instances, pointer-order, shortest-path or semantic-tree";
 
-    /// <summary>"nltk-first-hypernym", "pointer-order", "shortest-path", "semantic-tree" (case and '-'/'_' insensitive).</summary>
+    /// <summary>"nltk-first-hypernym", "nltk-with-instances", "pointer-order", "shortest-path", "semantic-tree" (case and '-'/'_' insensitive).</summary>
     public static ParentRule ParseRule(string text) => text.Trim().ToLowerInvariant().Replace('_', '-') switch
     {
         "nltk-first-hypernym" or "nltk" => ParentRule.NltkFirstHypernym,
+        "nltk-with-instances" => ParentRule.NltkWithInstances,
         "pointer-order" or "pointer" => ParentRule.PointerOrder,
         "shortest-path" or "shortest" => ParentRule.ShortestPath,
         "semantic-tree" or "semantic" => ParentRule.SemanticTree,
@@ -103,6 +104,7 @@ public static class HierarchySources
     public static string RuleKey(ParentRule rule) => rule switch
     {
         ParentRule.NltkFirstHypernym => "nltk-first-hypernym",
+        ParentRule.NltkWithInstances => "nltk-with-instances",
         ParentRule.PointerOrder => "pointer-order",
         ParentRule.ShortestPath => "shortest-path",
         _ => "semantic-tree",

@@ -88,7 +88,7 @@ public static class ImageNetHierarchies
         var name = $"{Describe(set)} · {Describe(rule)}";
         if (rule != ParentRule.SemanticTree) return wordnet.BuildTree(Classes(set), rule, name, ArtifactOf(set));
         if (set != ImageNetLabelSet.ImageNet21kP)
-            throw new ArgumentException($"the ImageNet-21K-P semantic tree is published for the winter21 list ({Describe(ImageNetLabelSet.ImageNet21kP)}) only; use nltk-first-hypernym, pointer-order or shortest-path for {Describe(set)}");
+            throw new ArgumentException($"the ImageNet-21K-P semantic tree is published for the winter21 list ({Describe(ImageNetLabelSet.ImageNet21kP)}) only; use nltk-first-hypernym, nltk-with-instances, pointer-order or shortest-path for {Describe(set)}");
         using var reader = HierarchyArtifacts.Open(HierarchyArtifacts.ImageNet21kPTree);
         return SemanticTree(Classes(set), EdgeList.Parse(reader, HierarchyArtifacts.ImageNet21kPTree), wordnet, name, ArtifactOf(set));
     }
@@ -136,6 +136,7 @@ public static class ImageNetHierarchies
     public static string Describe(ParentRule rule) => rule switch
     {
         ParentRule.NltkFirstHypernym => "WordNet NLTK first hypernym",
+        ParentRule.NltkWithInstances => "WordNet NLTK first hypernym with instances",
         ParentRule.PointerOrder => "WordNet pointer order",
         ParentRule.ShortestPath => "WordNet shortest path",
         ParentRule.SemanticTree => "21K-P semantic tree",

@@ -2,7 +2,8 @@ namespace Granularity.Hierarchy;
 
 /// <summary>
 /// A rooted label tree whose leaves are the finest classes. Built from <c>parent child</c> edges and checked: exactly one
-/// root, one parent per node, no cycles, no duplicate edges, every class present. Nodes are numbered 0..NodeCount-1 and
+/// root (or, for a forest such as NLTK's WordNet, exactly the roots named), one parent per node, no cycles, no duplicate
+/// edges, every class present. Nodes are numbered 0..NodeCount-1 and
 /// leaves (the finest classes) 0..LeafCount-1 in the class order given (or first appearance in the edge list).
 /// </summary>
 /// <remarks>
@@ -20,6 +21,7 @@ public sealed class LabelTree
     private readonly int[] children;
     private readonly int[] leafNodes;
     private readonly int[] nodeToLeaf;
+    private readonly int[] roots;
     private readonly Dictionary<string, int> index;
 
     private LabelTree(string name, string[] ids, string[] titles, int[] parent, int[] leafNodes, IReadOnlyList<string> notes)
@@ -38,14 +40,14 @@ public sealed class LabelTree
         childStart = new int[n + 1];
         for (int i = 0; i < n; i++) if (parent[i] >= 0) childStart[parent[i] + 1]++;
         for (int i = 0; i < n; i++) childStart[i + 1] += childStart[i];
-        children = new int[Math.Max(0, n - 1)];
+        roots = Enumerable.Range(0, n).Where(i => parent[i] < 0).ToArray();
+        children = new int[n - roots.Length];
         var fill = (int[])childStart.Clone();
         for (int i = 0; i < n; i++) if (parent[i] >= 0) children[fill[parent[i]]++] = i;
 
-        Root = Array.IndexOf(parent, -1);
         depth = new int[n];
         var order = BreadthFirstOrder();
-        foreach (var node in order) depth[node] = node == Root ? 0 : depth[parent[node]] + 1;
+        foreach (var node in order) depth[node] = parent[node] < 0 ? 0 : depth[parent[node]] + 1;
         height = new int[n];
         for (int k = order.Length - 1; k >= 0; k--)
         {
@@ -67,7 +69,13 @@ public sealed class LabelTree
 
     public int NodeCount => ids.Length;
     public int LeafCount => leafNodes.Length;
-    public int Root { get; }
+
+    /// <summary>The root; a forest (several roots) has no single one and says so.</summary>
+    public int Root => roots.Length == 1 ? roots[0]
+        : throw new InvalidOperationException($"{Name} is a forest of {roots.Length} roots ({string.Join(", ", roots.Take(5).Select(r => titles[r]))}): use Roots");
+
+    /// <summary>The nodes without a parent, in the order they were introduced: one for a tree, several for a forest.</summary>
+    public IReadOnlyList<int> Roots => roots;
 
     /// <summary>Depth of the deepest class (the root has depth 0).</summary>
     public int MaxLeafDepth { get; }
@@ -75,8 +83,8 @@ public sealed class LabelTree
     /// <summary>Depth of the shallowest class.</summary>
     public int MinLeafDepth { get; }
 
-    /// <summary>Height of the root: the longest path from the root down to a node without children.</summary>
-    public int RootHeight => height[Root];
+    /// <summary>Height of the (tallest) root: the longest path from a root down to a node without children.</summary>
+    public int RootHeight => roots.Max(r => height[r]);
 
     /// <summary>The node's identifier (taxon name, wnid).</summary>
     public string Id(int node) => ids[node];
@@ -123,12 +131,12 @@ public sealed class LabelTree
         return path;
     }
 
-    /// <summary>Nodes in breadth-first order from the root, children in insertion order.</summary>
+    /// <summary>Nodes in breadth-first order from the root (the roots, for a forest), children in insertion order.</summary>
     public int[] BreadthFirstOrder()
     {
         var order = new int[NodeCount];
         int head = 0, tail = 0;
-        order[tail++] = Root;
+        foreach (var root in roots) order[tail++] = root;
         while (head < tail)
         {
             var node = order[head++];
@@ -164,7 +172,8 @@ public sealed class LabelTree
     /// <summary>
     /// The label every class gets at <paramref name="level"/>: Depth d — its ancestor at depth d (a class shallower than
     /// d keeps its own label); Height h — its highest ancestor of height ≤ h (a class of greater height keeps its own);
-    /// StepsUp n — its ancestor n steps up, stopping at the root; UpDown n — <see cref="CutKind.UpDown"/> n times.
+    /// StepsUp n — its ancestor n steps up, stopping at its root; UpDown n — <see cref="CutKind.UpDown"/> n times. In a
+    /// forest every root has depth 0, so depth 0 gives one label per root.
     /// </summary>
     public LabelMap Cut(GranularityLevel level)
     {
@@ -250,10 +259,12 @@ public sealed class LabelTree
     /// <summary>
     /// Builds a tree from edges. <paramref name="classes"/> gives the finest classes in label order; when null the classes
     /// are the nodes without children, in order of first appearance. <paramref name="titles"/> maps ids to readable names.
+    /// <paramref name="roots"/> makes a forest: the nodes without a parent must be exactly these (a root that is in no edge,
+    /// a class that is a root of its own, is added as a node); without it the edges must have exactly one root.
     /// </summary>
     public static LabelTree FromEdges(
         IReadOnlyList<Edge> edges, string name, IReadOnlyList<string>? classes = null, string classSource = "class list",
-        IReadOnlyDictionary<string, string>? titles = null, IReadOnlyList<string>? notes = null)
+        IReadOnlyDictionary<string, string>? titles = null, IReadOnlyList<string>? notes = null, IReadOnlyList<string>? roots = null)
     {
         var nodeIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         var nodeIds = new List<string>();
@@ -291,16 +302,27 @@ public sealed class LabelTree
             parentOf[c] = p;
             parentEdge[c] = edge;
         }
+        foreach (var root in roots ?? Array.Empty<string>())
+        {
+            if (nodeIndex.TryGetValue(root, out var node) && parentOf[node] >= 0)
+                throw new InvalidDataException($"{parentEdge[node]!.Value.Where}: '{root}' is named a root of {name} but has the parent '{parentEdge[node]!.Value.Parent}'");
+            Intern(root, new Edge("", root, $"{name} (named root)", 0));
+        }
         if (nodeIds.Count == 0) throw new InvalidDataException($"{name}: the edge list is empty");
 
-        var roots = Enumerable.Range(0, nodeIds.Count).Where(i => parentOf[i] < 0).ToList();
-        if (roots.Count > 1)
+        var rootNodes = Enumerable.Range(0, nodeIds.Count).Where(i => parentOf[i] < 0).ToList();
+        if (roots is null && rootNodes.Count > 1)
             throw new InvalidDataException(
-                $"{name}: {roots.Count} roots (nodes without a parent): " +
-                string.Join(", ", roots.Take(5).Select(r => $"'{nodeIds[r]}' (first at {firstSeen[r].Where})")) +
-                (roots.Count > 5 ? ", …" : "") + "; a label tree has exactly one root — add the missing parent edges or a common root");
+                $"{name}: {rootNodes.Count} roots (nodes without a parent): " +
+                string.Join(", ", rootNodes.Take(5).Select(r => $"'{nodeIds[r]}' (first at {firstSeen[r].Where})")) +
+                (rootNodes.Count > 5 ? ", …" : "") + "; a label tree has exactly one root — add the missing parent edges or a common root");
+        var unnamedRoots = roots is null ? new List<int>() : rootNodes.Where(r => !roots.Contains(nodeIds[r])).ToList();
+        if (unnamedRoots.Count > 0)
+            throw new InvalidDataException(
+                $"{name}: {unnamedRoots.Count} node(s) without a parent are not among the {roots!.Count} named roots: " +
+                string.Join(", ", unnamedRoots.Take(5).Select(r => $"'{nodeIds[r]}' (first at {firstSeen[r].Where})")) + (unnamedRoots.Count > 5 ? ", …" : ""));
         var reachable = new bool[nodeIds.Count];
-        if (roots.Count == 1)
+        if (rootNodes.Count >= 1)
         {
             // Mark every node whose parent chain ends at the root; the others sit on or below a cycle.
             var state = new byte[nodeIds.Count];
@@ -333,7 +355,7 @@ public sealed class LabelTree
         {
             // First appearance as a child keeps the file's class order (the root alone is a one-class tree).
             leafNodes = edges.Select(e => nodeIndex[e.Child]).Where(n => !hasChild[n]).Distinct().ToArray();
-            if (leafNodes.Length == 0) leafNodes = new[] { roots[0] };
+            if (leafNodes.Length == 0) leafNodes = new[] { rootNodes[0] };
         }
         else
         {

@@ -10,9 +10,15 @@ public enum ParentRule
     PointerOrder,
     /// <summary>
     /// NLTK 3's <c>hypernyms()[0]</c>: '@' hypernyms sorted by synset name ("canine.n.02" before "domestic_animal.n.01");
-    /// instance-only synsets (only '@i') are NLTK roots of their own. The rule of Huh, Agrawal and Efros 2016's label sets.
+    /// instance-only synsets (only '@i') are NLTK roots of their own, so the tree is a forest. The rule of Huh, Agrawal
+    /// and Efros 2016's label sets.
     /// </summary>
     NltkFirstHypernym,
+    /// <summary>
+    /// NLTK's <c>(hypernyms() or instance_hypernyms())[0]</c>: NLTK's first hypernym, and for an instance-only synset its
+    /// first instance hypernym by synset name (sun under star), so every class stays under entity in one tree.
+    /// </summary>
+    NltkWithInstances,
     /// <summary>The hypernym on a shortest path to the root 'entity'; ties go to the one listed first.</summary>
     ShortestPath,
     /// <summary>The published semantic tree of ImageNet-21K-P (Ridnik et al. 2021), winter21 classes only.</summary>
@@ -66,6 +72,10 @@ public sealed class WordNetIsA
     /// <summary>NLTK's <c>hypernyms()</c>: the '@' hypernyms sorted by synset name (ordinal, as Python compares strings).</summary>
     public IReadOnlyList<string> NltkHypernymsOf(string wnid) =>
         ClassHypernymsOf(wnid).OrderBy(NltkNameOf, StringComparer.Ordinal).ToArray();
+
+    /// <summary>NLTK's <c>instance_hypernyms()</c>: the '@i' hypernyms sorted by synset name.</summary>
+    public IReadOnlyList<string> NltkInstanceHypernymsOf(string wnid) =>
+        HypernymsOf(wnid).Skip(ClassHypernymsOf(wnid).Count).OrderBy(NltkNameOf, StringComparer.Ordinal).ToArray();
 
     private NltkFacts Nltk(string wnid)
     {
@@ -290,12 +300,12 @@ public sealed class WordNetIsA
     /// <summary>
     /// Builds the label tree of <paramref name="classes"/> under <paramref name="rule"/> (a WordNet rule, not SemanticTree):
     /// each class and each chosen ancestor gets one parent; nodes off the chosen paths are left out. Under
-    /// NltkFirstHypernym an instance-only synset is an NLTK root; a label tree has one root, so it hangs directly under
-    /// entity and the tree's notes say so (its depth is then 1 where NLTK's is 0).
+    /// NltkFirstHypernym an instance-only synset is an NLTK root of its own: the result is then a forest (entity and
+    /// those roots, each at depth 0), and the tree's notes name them.
     /// </summary>
     public LabelTree BuildTree(IReadOnlyList<string> classes, ParentRule rule, string name, string classSource)
     {
-        if (rule is not (ParentRule.PointerOrder or ParentRule.NltkFirstHypernym or ParentRule.ShortestPath)) throw new ArgumentException("the semantic tree is a published edge list: use ImageNetHierarchies.Build(…, ParentRule.SemanticTree)", nameof(rule));
+        if (rule is not (ParentRule.PointerOrder or ParentRule.NltkFirstHypernym or ParentRule.NltkWithInstances or ParentRule.ShortestPath)) throw new ArgumentException("the semantic tree is a published edge list: use ImageNetHierarchies.Build(…, ParentRule.SemanticTree)", nameof(rule));
         var shortest = new Dictionary<string, int>(StringComparer.Ordinal);
         int DistanceToRoot(string wnid)
         {
@@ -306,17 +316,25 @@ public sealed class WordNetIsA
             return best;
         }
         var notes = new List<string>();
-        if (rule == ParentRule.NltkFirstHypernym) Nltk(Entity);
-        string ChosenParent(string wnid)
+        var roots = new List<string> { Entity };
+        if (rule is ParentRule.NltkFirstHypernym or ParentRule.NltkWithInstances) Nltk(Entity);
+        string? ChosenParent(string wnid)
         {
             var parents = hypernyms[wnid];
             if (parents.Length == 0) throw new InvalidDataException($"{Source}: synset {wnid} ({TitleOf(wnid)}) has no hypernym but is not the root {Entity}");
-            if (rule == ParentRule.NltkFirstHypernym)
+            if (rule is ParentRule.NltkFirstHypernym or ParentRule.NltkWithInstances)
             {
                 var nltkParents = NltkHypernymsOf(wnid);
                 if (nltkParents.Count > 0) return nltkParents[0];
-                notes.Add($"{TitleOf(wnid)} ({NltkNameOf(wnid)}) has only instance hypernyms ('@i'): an NLTK root of its own, placed directly under entity");
-                return Entity;
+                var instanceParent = NltkInstanceHypernymsOf(wnid)[0];
+                if (rule == ParentRule.NltkWithInstances)
+                {
+                    notes.Add($"{TitleOf(wnid)} ({NltkNameOf(wnid)}) has only instance hypernyms ('@i'): attached to its first, {TitleOf(instanceParent)} ({NltkNameOf(instanceParent)})");
+                    return instanceParent;
+                }
+                notes.Add($"{TitleOf(wnid)} ({NltkNameOf(wnid)}) has only instance hypernyms ('@i', {TitleOf(instanceParent)}): an NLTK root of its own (nltk-with-instances attaches it)");
+                roots.Add(wnid);
+                return null;
             }
             if (rule == ParentRule.PointerOrder || parents.Length == 1) return parents[0];
             var best = parents[0];
@@ -330,16 +348,16 @@ public sealed class WordNetIsA
             var wnid = classes[k];
             if (!hypernyms.ContainsKey(wnid)) throw NotFound(wnid, $"{classSource} entry {k + 1}");
             var chain = new List<(string Parent, string Child)>();
-            for (var node = wnid; placed.Add(node);)
+            for (string? node = wnid; node is not null && placed.Add(node);)
             {
                 var parent = ChosenParent(node);
-                chain.Add((parent, node));
+                if (parent is not null) chain.Add((parent, node));
                 node = parent;
             }
             for (int c = chain.Count - 1; c >= 0; c--) edges.Add(new Edge(chain[c].Parent, chain[c].Child, Source, 0));
         }
         var titles = classes.Concat(edges.Select(e => e.Parent)).Distinct().ToDictionary(w => w, TitleOf, StringComparer.Ordinal);
-        return LabelTree.FromEdges(edges, name, classes, classSource, titles, notes);
+        return LabelTree.FromEdges(edges, name, classes, classSource, titles, notes, roots.Count > 1 ? roots : null);
     }
 
     /// <summary>Hex SHA-256 of a file (recorded in the artifact headers).</summary>

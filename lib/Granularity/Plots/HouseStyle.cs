@@ -68,6 +68,25 @@ public static class HouseStyle
     }
 
     /// <summary>
+    /// An interval as the house draws it, a shaded band: its lower edge, then its upper edge filled down to it (both with
+    /// invisible lines; the upper one carries the legend entry <paramref name="name"/>) in a translucent <paramref name="colour"/>.
+    /// </summary>
+    public static IEnumerable<GenericChart> IntervalBand<TX>(TX[] x, double[] low, double[] high, string name, string colour) where TX : IConvertible
+    {
+        var none = Color.fromString("rgba(0,0,0,0)");
+        yield return Plotly.NET.CSharp.Chart.Line<TX, double, string>(x, low, Name: name + " (low)", ShowLegend: false, LineColor: none);
+        yield return Plotly.NET.CSharp.Chart.Line<TX, double, string>(x, high, Name: name, LineColor: none,
+            Fill: StyleParam.Fill.ToNext_y, FillColor: Color.fromString(Translucent(colour)));
+    }
+
+    /// <summary>"#RRGGBB" as "rgba(r,g,b,alpha)".</summary>
+    public static string Translucent(string hex, double alpha = 0.15)
+    {
+        var rgb = Convert.FromHexString(hex.TrimStart('#'));
+        return FormattableString.Invariant($"rgba({rgb[0]},{rgb[1]},{rgb[2]},{alpha})");
+    }
+
+    /// <summary>
     /// Marks <paramref name="chart"/> as a stand-in figure: a boxed "pipeline check, not a result" label across the top
     /// of the plot, in the house vermillion.
     /// </summary>

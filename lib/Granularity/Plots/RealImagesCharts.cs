@@ -50,12 +50,11 @@ public static class RealImagesCharts
             Name: "each seed", Opacity: 0.35, MultiText: seeds.Select(r => $"{r.LabelSet}, seed {r.Seed}").ToArray()));
         int low = Math.Min(result.Summary.TargetClasses, arms.Count == 0 ? result.Summary.TargetClasses : arms.Min(a => a.PretrainingClasses));
         int high = Math.Max(low + 1, arms.Count == 0 ? result.Summary.LeafClasses : arms.Max(a => a.PretrainingClasses));
-        traces.Add(CSharpChart.Line<int, double, string>(new[] { low, high }, new[] { 100 * baseline.Error.Low, 100 * baseline.Error.Low },
-            Name: "baseline 95% interval", LineDash: StyleParam.DrawingStyle.Dot, ShowLegend: false));
-        traces.Add(CSharpChart.Line<int, double, string>(new[] { low, high }, new[] { 100 * baseline.Error.High, 100 * baseline.Error.High },
-            Name: "baseline 95% interval", LineDash: StyleParam.DrawingStyle.Dot));
+        const string baselineColour = "#000000";
+        traces.AddRange(HouseStyle.IntervalBand(new[] { low, high }, [100 * baseline.Error.Low, 100 * baseline.Error.Low], [100 * baseline.Error.High, 100 * baseline.Error.High],
+            "baseline 95% interval", baselineColour));
         traces.Add(CSharpChart.Line<int, double, string>(new[] { low, high }, new[] { 100 * baseline.Error.Value, 100 * baseline.Error.Value },
-            Name: $"baseline ({TargetName(result)} labels, {result.Summary.TargetClasses} classes), median", LineDash: StyleParam.DrawingStyle.Dash));
+            Name: $"baseline ({TargetName(result)} labels, {result.Summary.TargetClasses} classes), median", LineDash: StyleParam.DrawingStyle.Dash, LineColor: Color.fromString(baselineColour)));
         var chart = HouseStyle.Apply(CSharpChart.Combine(traces),
             $"{DataName(result)} (real images): {TargetName(result)} error vs number of pretraining classes ({readout})",
             "pretraining classes (log scale)", $"{TargetName(result)} test error (%)");

@@ -4,7 +4,7 @@ using Granularity.Hierarchy;
 namespace Granularity.Training;
 
 /// <summary>
-/// The synthetic hierarchical image set (shared/notes/synthetic-hierarchy.md §1) as training data for the engine:
+/// The synthetic hierarchical image set (docs/synthetic-hierarchy.md, "Generator") as training data for the engine:
 /// levels are the pilot's label sets (coarse, mid, leaf, split4, split16, instance, rand_nested, rand_full, cross, cross8)
 /// plus any per-image level added with <see cref="WithLevel"/> (e.g. k-means cluster labels). Evaluation splits are
 /// "easy" (common feature present) and "hard" (absent); they exist only at levels that are functions of the leaf

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Granularity.Training.Models;
 
 namespace Granularity.Training;
@@ -118,10 +119,24 @@ public sealed record DatasetConfig(
     int TrainSamples = 0,        // 0 = the dataset's own size
     int EvaluationSamples = 0,   // per evaluation split; 0 = the dataset's own size
     int ImageSize = 0,           // px the loader yields; 0 = the model's ImageSize
-    double HardTrainingShare = -1) // synthetic datasets only: share of hard training images in [0, 1]; < 0 = the dataset's default
+    double HardTrainingShare = -1, // synthetic datasets only: share of hard training images in [0, 1]; < 0 = the dataset's default
+    // The de-duplication step by name: "imagenet1k-val" drops the pretraining images that duplicate ImageNet-1k validation
+    // images (BiT, ViT); "none" or null = off. Left out of the JSON when null, so configs without it keep their keys.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Deduplication = null)
 {
+    /// <summary>The de-duplication step that removes ImageNet-1k validation duplicates from ImageNet-21k pretraining.</summary>
+    public const string ImageNet1kValidationDuplicates = "imagenet1k-val";
+
+    /// <summary>The names <see cref="Deduplication"/> accepts.</summary>
+    public static readonly IReadOnlyList<string> DeduplicationNames = ["none", ImageNet1kValidationDuplicates];
+
+    /// <summary>Whether a de-duplication step is on.</summary>
+    [JsonIgnore] public bool Deduplicates => Deduplication is not (null or "none");
+
     public DatasetConfig Validated()
     {
+        if (Deduplication is not null && !DeduplicationNames.Contains(Deduplication))
+            throw new ArgumentException($"DatasetConfig.Deduplication must be one of {string.Join(", ", DeduplicationNames)} (or null), got '{Deduplication}'");
         if (string.IsNullOrWhiteSpace(Name)) throw new ArgumentException("DatasetConfig.Name must name a registered dataset, got an empty string");
         if (TrainSamples < 0 || EvaluationSamples < 0) throw new ArgumentException($"DatasetConfig sample counts must be ≥ 0 (0 = all), got {TrainSamples}/{EvaluationSamples}");
         if (HardTrainingShare > 1) throw new ArgumentException($"DatasetConfig.HardTrainingShare must be in [0, 1] (or < 0 for the dataset's default), got {HardTrainingShare}");

@@ -4,7 +4,7 @@ namespace Granularity.Training;
 
 /// <summary>
 /// The named protocols: the paper's two (hyperparameters the paper does not publish are standard recipes, marked [ours])
-/// and the Quick CPU versions that follow shared/notes/synthetic-hierarchy.md §2.
+/// and the Quick CPU versions that follow docs/synthetic-hierarchy.md, "Training recipe".
 /// </summary>
 public static class TrainingProtocols
 {
@@ -76,10 +76,12 @@ public static class TrainingProtocols
     /// 20k steps (≈ 8 epochs of 1.28 M images), 500 warm-up steps (≈ 0.2 epochs). Deviations [ours]: cosine instead of the
     /// ViT paper's linear decay when pretraining; fine-tuning at 224 px rather than 384 (no position-embedding
     /// interpolation); the baseline is the ViT paper's ImageNet-1k-only recipe (300 epochs, lr 3e-3, weight decay 0.3).
+    /// ImageNet-21k images that duplicate ImageNet-1k validation images are left out of pretraining, as BiT and ViT do
+    /// (<see cref="DatasetConfig.Deduplication"/>; `granularity data dedup` makes the list).
     /// </summary>
     public static TrainingConfig ImageNet21kVitB16(string pretrainingLevel = "imagenet21k-leaf", string targetLevel = "imagenet1k", int seed = 0) => new(
         Protocol: "imagenet21k-vitb16",
-        Dataset: new DatasetConfig("imagenet21k-to-1k", ImageSize: 224),
+        Dataset: new DatasetConfig("imagenet21k-to-1k", ImageSize: 224, Deduplication: DatasetConfig.ImageNet1kValidationDuplicates),
         Model: new ModelConfig(Architecture.VitB16, ImageSize: 224, Dropout: 0.1),
         PretrainingLevel: pretrainingLevel,
         TargetLevel: targetLevel,

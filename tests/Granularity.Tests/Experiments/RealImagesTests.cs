@@ -120,6 +120,11 @@ public sealed class RealImagesTests
         Assert.Equal(Verdict.NotTested, claims.Single(c => c.Id == "real.random-across-no-gain").Verdict); // rand_across did not run
         Assert.All(claims.Where(c => c.Id != "real.random-across-no-gain"), c => Assert.NotEqual(Verdict.NotTested, c.Verdict));
         Assert.Contains("| leaf | fine-tuning |", RealImagesTables.ArmsMarkdown(result));
+        // The baseline's interval is a shaded band (an edge filled to the one before it), not two dotted lines.
+        var chart = Plotly.NET.GenericChart.toChartHTML(Granularity.Plots.RealImagesCharts.ErrorVsClasses(result));
+        Assert.Contains("\"fill\":\"tonexty\"", chart);
+        Assert.Contains("baseline 95% interval", chart);
+        Assert.DoesNotContain("\"dash\":\"dot\"", chart);
 
         // A second call reads the finished folder; a killed run resumes from the arms already saved.
         Assert.True(RealImages.Run(config, folder.Path, data: set).FromCache);

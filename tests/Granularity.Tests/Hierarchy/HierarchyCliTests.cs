@@ -43,7 +43,7 @@ public class HierarchyCliTests
     [Theory]
     [InlineData(1, "not a node", "hierarchy", "label", "--source", "imagenet21k", "--class", "n99999999")]
     [InlineData(1, "unknown hierarchy source", "hierarchy", "levels", "--source", "imagenet42k")]
-    [InlineData(2, "--rule must be one of nltk-first-hypernym, pointer-order, shortest-path, semantic-tree; got 'longest'", "hierarchy", "levels", "--source", "imagenet1k", "--rule", "longest")]
+    [InlineData(2, "--rule must be one of nltk-first-hypernym, nltk-with-instances, pointer-order, shortest-path, semantic-tree; got 'longest'", "hierarchy", "levels", "--source", "imagenet1k", "--rule", "longest")]
     [InlineData(2, "--cut must be one of depth, height, up, up-down; got 'width'", "hierarchy", "levels", "--source", "imagenet1k", "--cut", "width")]
     [InlineData(2, "Unrecognized command or argument '--depth'", "hierarchy", "levels", "--source", "inat2021", "--depth", "3")]
     [InlineData(1, "named levels supercategory, kingdom", "hierarchy", "label", "--source", "inat2021", "--class", "#0", "--level", "tribe")]

@@ -43,6 +43,27 @@ public class LabelTreeTests
     }
 
     [Fact]
+    public void AForestHasExactlyTheNamedRootsEachAtDepthZero()
+    {
+        // The toy tree plus 'sun', a class that is a root of its own (NLTK's instance-only synsets are such roots).
+        var forest = LabelTree.FromEdges(EdgeList.ParseText(Toy, "toy.txt"), "toy forest", new[] { "puppy", "cat", "oak", "sun" }, "toy classes", roots: new[] { "root", "sun" });
+        Assert.Equal(new[] { "root", "sun" }, forest.Roots.Select(forest.Id));
+        Assert.Equal((0, 0), (forest.Depth(forest.NodeIndex("sun")), forest.MinLeafDepth));
+        Assert.Equal(new[] { "root", "root", "root", "sun" }, Labels(forest.Cut(GranularityLevel.Depth(0))));
+        Assert.Equal(new[] { "root", "root", "root", "sun" }, Labels(forest.Cut(GranularityLevel.StepsUp(3))));
+        Assert.Equal(new[] { "animal", "animal", "tree", "sun" }, Labels(forest.Cut(GranularityLevel.UpDown(1))));
+        Assert.Equal(new[] { "root", "root", "root", "sun" }, Labels(forest.Cut(GranularityLevel.Height(3))));
+        Assert.Equal(new[] { "root", "sun" }, forest.BreadthFirstOrder().Take(2).Select(forest.Id));
+        Assert.Contains("forest of 2 roots", Assert.Throws<InvalidOperationException>(() => forest.Root).Message);
+
+        var unnamed = Assert.Throws<InvalidDataException>(() => LabelTree.FromEdges(EdgeList.ParseText(Toy + "\nmoon star\n", "toy.txt"), "toy forest", roots: new[] { "root" }));
+        Assert.Contains("1 node(s) without a parent are not among the 1 named roots: 'moon' (first at toy.txt:9)", unnamed.Message);
+        var withParent = Assert.Throws<InvalidDataException>(() => LabelTree.FromEdges(EdgeList.ParseText(Toy, "toy.txt"), "toy forest", roots: new[] { "root", "dog" }));
+        Assert.Contains("toy.txt:3: 'dog' is named a root of toy forest but has the parent 'animal'", withParent.Message);
+        Assert.Contains("2 roots", Assert.Throws<InvalidDataException>(() => LabelTree.FromEdges(EdgeList.ParseText(Toy + "\nmoon star\n", "toy.txt"), "toy")).Message);
+    }
+
+    [Fact]
     public void DepthCutsKeepShallowClassesAndNameAncestors()
     {
         var tree = ToyTree();

@@ -82,10 +82,51 @@ public class WordNetRuleReferenceTests
         Assert.Empty(wordnet.NltkHypernymsOf(sun)); // only '@i' (star): an NLTK root
         Assert.Equal("n09444100", wordnet.HypernymsOf(sun)[0]);
         var tree21k = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.NltkFirstHypernym);
-        Assert.Equal(WordNetIsA.Entity, tree21k.Id(tree21k.Parent(tree21k.NodeIndex(sun))));
+        Assert.Equal(-1, tree21k.Parent(tree21k.NodeIndex(sun)));
+        Assert.Equal(new[] { WordNetIsA.Entity, sun, "n10994097", "n11196627", "n11318824" }.Order(), tree21k.Roots.Select(tree21k.Id).Order());
         Assert.Contains(tree21k.Notes, n => n.Contains("sun") && n.Contains("NLTK root"));
+        Assert.Contains("forest of 5 roots", Assert.Throws<InvalidOperationException>(() => tree21k.Root).Message);
+        var attached21k = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.NltkWithInstances);
+        Assert.Equal("n09444100", attached21k.Id(attached21k.Parent(attached21k.NodeIndex(sun))));
+        Assert.Equal(WordNetIsA.Entity, attached21k.Id(attached21k.Root));
         var pointer21k = ImageNetHierarchies.Build(ImageNetLabelSet.ImageNet21k, ParentRule.PointerOrder);
         Assert.Equal("n09444100", pointer21k.Id(pointer21k.Parent(pointer21k.NodeIndex(sun))));
+    }
+
+    /// <summary>
+    /// NLTK's own counts (data-manifests/hierarchies/reference/nltk-wordnet-counts.csv, computed once with NLTK 3.8 over
+    /// WordNet 3.0 by eng/nltk-reference-counts.py): every level of every cut kind, class count, root count and
+    /// fingerprint, for ImageNet-1k and Google's ImageNet-21k, under both NLTK rules.
+    /// </summary>
+    [Theory]
+    [InlineData(ParentRule.NltkFirstHypernym, ImageNetLabelSet.ImageNet1k)]
+    [InlineData(ParentRule.NltkFirstHypernym, ImageNetLabelSet.ImageNet21k)]
+    [InlineData(ParentRule.NltkWithInstances, ImageNetLabelSet.ImageNet1k)]
+    [InlineData(ParentRule.NltkWithInstances, ImageNetLabelSet.ImageNet21k)]
+    public void EveryLevelMatchesNltksOwnCounts(ParentRule rule, ImageNetLabelSet set)
+    {
+        var setKey = set == ImageNetLabelSet.ImageNet1k ? "imagenet1k" : "imagenet21k";
+        var rows = NltkReferenceRows().Where(r => r.Rule == HierarchySources.RuleKey(rule) && r.LabelSet == setKey).ToList();
+        var tree = ImageNetHierarchies.Build(set, rule);
+        foreach (var kind in Enum.GetValues<CutKind>())
+        {
+            var kindKey = kind switch { CutKind.Depth => "depth", CutKind.Height => "height", CutKind.StepsUp => "up", _ => "up-down" };
+            var expected = rows.Where(r => r.Cut == kindKey).Select(r => (r.Level, r.Classes, r.Fingerprint)).ToList();
+            Assert.NotEmpty(expected);
+            var ours = tree.CutAll(kind).Select((m, level) => (level, m.ClassCount, Fingerprint(m))).ToList();
+            Assert.Equal(expected, ours);
+        }
+        Assert.All(rows, r => Assert.Equal(r.Roots, tree.Roots.Count));
+    }
+
+    private static IEnumerable<(string Rule, string LabelSet, string Cut, int Level, int Classes, int Roots, string Fingerprint)> NltkReferenceRows()
+    {
+        var path = Path.Combine(HierarchyArtifacts.Folder, "reference", "nltk-wordnet-counts.csv");
+        foreach (var line in File.ReadLines(path).Where(l => l.Length > 0 && l[0] != '#').Skip(1))
+        {
+            var f = line.Split(',');
+            yield return (f[0], f[1], f[2], int.Parse(f[3]), int.Parse(f[4]), int.Parse(f[5]), f[6]);
+        }
     }
 
     [Fact]

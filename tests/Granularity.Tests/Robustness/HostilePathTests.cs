@@ -84,6 +84,7 @@ public sealed class HostilePathTests
         var error = Assert.Throws<InputFormatException>(() => DatasetManifest.Load(manifest));
         Assert.Contains($"$.{section}[0].{field}", error.Message);
         Assert.Contains(value, error.Message);
+        Assert.Contains(field == "labelOrder" ? "the manifest's folder" : "the prepared root", error.Message);
         var (code, _, errors) = ConfigFileTests.Run("data", "prepare", "--dataset", manifest, "--archives", archives, "--splits", "train", "--out", prepared);
         Assert.Equal(1, code);
         Assert.Contains($"$.{section}[0].{field}", errors);

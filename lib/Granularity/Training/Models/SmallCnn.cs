@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Granularity.Training.Models;
 
 /// <summary>
-/// The Quick-mode body of the synthetic pilot (shared/notes/synthetic-hierarchy.md §2): three conv3×3+BN+ReLU blocks
+/// The Quick-mode body of the synthetic pilot (docs/synthetic-hierarchy.md, "Training recipe"): three conv3×3+BN+ReLU blocks
 /// (16, 32, <see cref="FeatureCount"/> channels, the first two followed by 2×2 max pooling) and a global max pool.
 /// </summary>
 public sealed class SmallCnnBody : nn.Module<Tensor, Tensor>, IFeatureBody
