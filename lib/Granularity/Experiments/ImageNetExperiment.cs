@@ -33,10 +33,14 @@ public sealed record ImageNetExperimentConfig(
             Seed: 0),
         [ImageNetTrainingData.LeafLevel, "imagenet21k-up:2", "imagenet21k-up:4", "imagenet21k-up:7"], [0]);
 
-    /// <summary>Full: ViT-B/16 on Google's ImageNet-21k (fall11) → ImageNet-1k (<see cref="TrainingProtocols.ImageNet21kVitB16"/>); levels leaf, 3, 6 and 9 steps up (NLTK first hypernym) [ours].</summary>
+    /// <summary>
+    /// Full: ViT-B/16 on Google's ImageNet-21k (fall11, ImageNet-1k validation duplicates removed) → ImageNet-1k
+    /// (<see cref="TrainingProtocols.ImageNet21kVitB16"/>); levels leaf, 3, 6 and 9 steps up (NLTK first hypernym) [ours];
+    /// the fewest seeds the verdict rule accepts (<see cref="Inat2021Experiment.MinimumSeedsForAVerdict"/>).
+    /// </summary>
     public static ImageNetExperimentConfig Full() => new(
         TrainingProtocols.ImageNet21kVitB16(ImageNetTrainingData.LeafLevel, ImageNetTrainingData.TargetLevel, 0),
-        [ImageNetTrainingData.LeafLevel, "imagenet21k-up:3", "imagenet21k-up:6", "imagenet21k-up:9"], [0]);
+        [ImageNetTrainingData.LeafLevel, "imagenet21k-up:3", "imagenet21k-up:6", "imagenet21k-up:9"], Inat2021Experiment.VerdictSeeds);
 
     public bool IsStandIn => Template.Dataset.Name != RealDatasets.ImageNet;
 

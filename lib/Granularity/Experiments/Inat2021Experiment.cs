@@ -31,10 +31,13 @@ public sealed record Inat2021ExperimentConfig(
         },
         Inat2021TrainingData.ComparisonRanks, "species", true, true, true, "baseline", [0]);
 
-    /// <summary>Full: the real train_mini/val with ResNet-34 (<see cref="TrainingProtocols.Inat2021ResNet34"/>), comparison labels at the family count (1,103) [ours].</summary>
+    /// <summary>
+    /// Full: the real train_mini/val with ResNet-34 (<see cref="TrainingProtocols.Inat2021ResNet34"/>), comparison labels at
+    /// the family count (1,103) [ours], and the fewest seeds the verdict rule accepts (<see cref="Inat2021Experiment.MinimumSeedsForAVerdict"/>).
+    /// </summary>
     public static Inat2021ExperimentConfig Full() => new(
         TrainingProtocols.Inat2021ResNet34("species", Inat2021TrainingData.TargetLevel, 0),
-        Inat2021TrainingData.ComparisonRanks, "family", true, true, true, "baseline", [0]);
+        Inat2021TrainingData.ComparisonRanks, "family", true, true, true, "baseline", Inat2021Experiment.VerdictSeeds);
 
     public bool IsStandIn => Template.Dataset.Name != RealDatasets.Inat2021;
 
@@ -86,6 +89,9 @@ public sealed class Inat2021Experiment : IExperiment<Inat2021ExperimentConfig, I
 
     /// <summary>Fewer seeds than this give no interval worth the name: such claims are inconclusive by rule.</summary>
     public const int MinimumSeedsForAVerdict = 3;
+
+    /// <summary>Seeds 0 … <see cref="MinimumSeedsForAVerdict"/> − 1: the Full configs' default, so a Full run can reach a verdict.</summary>
+    public static IReadOnlyList<int> VerdictSeeds => Enumerable.Range(0, MinimumSeedsForAVerdict).ToArray();
 
     /// <summary>
     /// The paper's iNat2021 claims from the table: per taxonomy level the relative error reduction over the baseline, and
