@@ -23,12 +23,16 @@ public static class RealDataCommands
         public readonly Option<int[]?> Seeds = IntList("--seeds", "seeds (default: the config's)");
         public readonly Option<bool> Table = Flag("--table", "only print the table from existing run folders (train nothing)");
         public readonly Option<bool> Sweep = Flag("--sweep", "write sweep.json and run its tasks here in turn");
-        public readonly SlurmCliOptions Slurm = SlurmCliOptions.Create(cpus: 8, memoryMb: 64000, gpus: 1);
+        public readonly SlurmCliOptions Slurm = SlurmCliOptions.Create(cpus: 8, memoryMb: 64000, gpus: 1, "the job array to finish", waitMinutes: 24 * 60);
         public readonly TrainingCliOptions Training = new();
 
         public Option[] All => [Full, Seeds, Table, Sweep, .. Slurm.All, .. Training.Common];
 
-        public void Validate(Command command) => AtMostOneOf(command, Table, Sweep, Slurm.Submit);
+        public void Validate(Command command)
+        {
+            AtMostOneOf(command, Table, Sweep, Slurm.Submit);
+            Slurm.Validate(command);
+        }
 
         public int SubmitOrRun(ParseResult parse, SweepConfig sweep)
         {
@@ -41,6 +45,9 @@ public static class RealDataCommands
                 if (!Sweeps.OnPath("sbatch")) throw new InvalidOperationException("sbatch is not on PATH: run on the cluster's login node (or eng/start-slurm.sh on one machine), or drop --slurm");
                 var job = Sweeps.Submit(sweep, file, root, Slurm.Read(parse));
                 Console.WriteLine($"submitted job array {job} ({sweep.Experiments.Count} tasks); when it is done, rerun this command with --table");
+                if (Slurm.WaitLimit(parse) is not { } limit) return 0;
+                if (!Sweeps.WaitForJob(job, limit)) throw new InvalidOperationException($"job {job} still queued or running after {limit.TotalMinutes} min");
+                Console.WriteLine($"job array {job} finished");
                 return 0;
             }
             ConsoleProgress.Run(progress => { Sweeps.RunLocally(sweep, Training.Options(parse, progress)); return 0; });

@@ -21,14 +21,12 @@ public static class RealImagesCommands
         var configFile = Text("--config", "a RealImagesConfig JSON file instead of a named config (--dataset/--full are then ignored)", "FILE");
         var prepare = Flag("--prepare", "only the first step of a split run: the schedule search (if the config has none), the run folder and the hard-image split");
         var seedTask = Int("--seed-task", "only the arms of the config's seed number INDEX (0-based; a Slurm array task), into the prepared run folder", -1, -1);
-        var slurm = SlurmCliOptions.Create(cpus: 8, memoryMb: 16000, gpus: 0);
-        var wait = Flag("--wait", "with --slurm: wait for the chain, then print the tables and claims");
-        var timeout = Int("--timeout-min", "with --wait: minutes to wait", 600, 1);
+        var slurm = SlurmCliOptions.Create(cpus: 8, memoryMb: 16000, gpus: 0, "the chain, then print the tables and claims", waitMinutes: 600);
         var runs = CliOptions.Runs();
         var threads = TrainingCliOptions.ThreadsOption();
         var command = Command("real-images", "fine-to-coarse on real images (Omniglot, CIFAR-100): every arm and readout, claims with intervals (notebook 08). " +
             "--slurm submits a chain: --prepare, then one array task per seed (--seed-task), then this command again to write the summary",
-            [dataset, full, configFile, bench, search, prepare, seedTask, seeds, data, runs, threads, .. slurm.All, wait, timeout], parse =>
+            [dataset, full, configFile, bench, search, prepare, seedTask, seeds, data, runs, threads, .. slurm.All], parse =>
         {
             var config = parse.GetValue(configFile) is { } file ? ConfigFile.Read<RealImagesConfig>(Path.GetFullPath(file)) : (parse.GetValue(dataset), parse.GetValue(full)) switch
             {
@@ -43,7 +41,7 @@ public static class RealImagesCommands
             if (parse.GetValue(bench)) return Bench(config);
             var root = parse.GetValue(runs) is { } r ? Path.GetFullPath(r) : null;
             var dataRoot = parse.GetValue(data) is { } d ? Path.GetFullPath(d) : null;
-            if (parse.GetValue(slurm.Submit)) return SubmitChain(parse, config, root ?? ProjectPaths.RunsRoot, dataRoot, slurm, parse.GetValue(wait), parse.GetValue(timeout));
+            if (parse.GetValue(slurm.Submit)) return SubmitChain(parse, config, root ?? ProjectPaths.RunsRoot, dataRoot, slurm);
             if (parse.GetValue(prepare))
             {
                 var prepared = RealImages.Prepare(config, root, dataRoot, Console.WriteLine);
@@ -73,7 +71,6 @@ public static class RealImagesCommands
         });
         command.Validators.Add(result =>
         {
-            if (result.GetResult(wait) is { Implicit: false } && !result.GetValue(slurm.Submit)) result.AddError("--wait needs --slurm");
             int modes = new[] { result.GetValue(slurm.Submit), result.GetValue(prepare), result.GetValue(search), result.GetValue(bench), result.GetResult(seedTask) is { Implicit: false } }.Count(m => m);
             if (modes > 1) result.AddError("use at most one of --slurm, --prepare, --seed-task, --search, --bench");
         });
@@ -84,7 +81,7 @@ public static class RealImagesCommands
     /// The Slurm chain: one job prepares (search, run folder, hard split), an array runs one seed per task once it has
     /// succeeded, and a last job writes the summary and prints the claims. The config travels as a JSON file.
     /// </summary>
-    private static int SubmitChain(ParseResult parse, RealImagesConfig config, string root, string? dataRoot, SlurmCliOptions slurm, bool wait, int timeoutMinutes)
+    private static int SubmitChain(ParseResult parse, RealImagesConfig config, string root, string? dataRoot, SlurmCliOptions slurm)
     {
         if (!Sweeps.OnPath("sbatch")) throw new InvalidOperationException("sbatch is not on PATH: run on the cluster's login node (or eng/start-slurm.sh on one machine), or drop --slurm");
         var key = RunStore.ConfigKey(RealImages.ExperimentName, config);
@@ -106,8 +103,7 @@ public static class RealImagesCommands
         var last = Sweeps.SubmitScript(Script("finish", common, null, "Every arm is there: write the summary, print the tables and claims."), seeds);
         Console.WriteLine($"submitted real-images '{config.Name}' as jobs {first} (prepare) → {seeds} ({config.Seeds.Count} seed tasks) → {last} (summary); scripts and logs in {folder}");
         Console.WriteLine("when the last job is done, the notebook (or this command without --slurm) reads the run folder");
-        if (!wait) return 0;
-        var limit = TimeSpan.FromMinutes(timeoutMinutes);
+        if (slurm.WaitLimit(parse) is not { } limit) return 0;
         if (!Sweeps.WaitForJob(last, limit)) throw new InvalidOperationException($"job {last} still queued or running after {limit.TotalMinutes} min");
         var result = RealImages.TryLoad(config, root)
             ?? throw new InvalidOperationException($"the chain ended without a finished run; see the slurm-*.out logs in {folder}");

@@ -152,11 +152,9 @@ public static class TrainingCommands
         levels.Required = true;
         var seeds = IntList("--seeds", "seeds (default 0)");
         var name = Text("--name", "sweep name (default: the protocol's)");
-        var slurm = SlurmCliOptions.Create(cpus: 1, memoryMb: 2000, gpus: 0);
-        var wait = Flag("--wait", "with --slurm: wait for the job array, then list the run folders");
-        var timeout = Int("--timeout-min", "with --wait: minutes to wait", 120, 1);
+        var slurm = SlurmCliOptions.Create(cpus: 1, memoryMb: 2000, gpus: 0, "the job array, then list the run folders", waitMinutes: 120);
         var command = Command("sweep", "run pretraining levels × seeds here, or submit them as a Slurm job array (--slurm)",
-            [levels, seeds, name, .. slurm.All, wait, timeout, .. options.All], parse =>
+            [levels, seeds, name, .. slurm.All, .. options.All], parse =>
         {
             var baseConfig = options.Config(parse);
             var sweep = Sweeps.Grid(parse.GetValue(name) ?? baseConfig.Protocol, parse.GetList(levels)!, parse.GetList(seeds) ?? [0],
@@ -173,16 +171,12 @@ public static class TrainingCommands
             if (!Sweeps.OnPath("sbatch")) throw new InvalidOperationException("sbatch is not on PATH: start Slurm (eng/start-slurm.sh on a single machine) or run without --slurm");
             var job = Sweeps.Submit(sweep, sweepFile, root, slurm.Read(parse));
             Console.WriteLine($"submitted job array {job} ({sweep.Experiments.Count} tasks); script {Path.Combine(Path.GetDirectoryName(sweepFile)!, Sweeps.ScriptFile)}");
-            if (!parse.GetValue(wait)) return 0;
-            var limit = TimeSpan.FromMinutes(parse.GetValue(timeout));
+            if (slurm.WaitLimit(parse) is not { } limit) return 0;
             if (!Sweeps.WaitForJob(job, limit)) throw new InvalidOperationException($"job {job} still queued or running after {limit.TotalMinutes} min");
             return Report(sweep, root);
         });
         options.Validate(command);
-        command.Validators.Add(result =>
-        {
-            if (result.GetResult(wait) is { Implicit: false } && result.GetValue(slurm.Submit) is false) result.AddError("--wait needs --slurm");
-        });
+        slurm.Validate(command);
         command.Subcommands.Add(SweepTask());
         return command;
     }
@@ -228,10 +222,13 @@ internal sealed class SlurmCliOptions
     public required Option<int> Gpus { get; init; }
     public required Option<string?> Partition { get; init; }
     public required Option<string?> Cli { get; init; }
+    public required Option<bool> Wait { get; init; }
+    public required Option<int> WaitMinutes { get; init; }
 
-    public Option[] All => [Submit, Cpus, Memory, Time, Gpus, Partition, Cli];
+    public Option[] All => [Submit, Cpus, Memory, Time, Gpus, Partition, Cli, Wait, WaitMinutes];
 
-    public static SlurmCliOptions Create(int cpus, int memoryMb, int gpus) => new()
+    /// <summary>The options; <paramref name="waitsFor"/> says what --wait waits for and prints, <paramref name="waitMinutes"/> is --timeout-min's default.</summary>
+    public static SlurmCliOptions Create(int cpus, int memoryMb, int gpus, string waitsFor, int waitMinutes) => new()
     {
         Submit = Flag("--slurm", "write sweep.sbatch (one array task per cell) and submit it with sbatch"),
         Cpus = Int("--cpus", "Slurm: CPUs per task", cpus, 1, 1024),
@@ -240,7 +237,18 @@ internal sealed class SlurmCliOptions
         Gpus = Int("--gpus", "Slurm: GPUs per task", gpus, 0, 16),
         Partition = Text("--partition", "Slurm: partition"),
         Cli = Text("--cli", "how a Slurm task calls granularity (default: this command line)", "COMMAND"),
+        Wait = Flag("--wait", $"with --slurm: wait for {waitsFor}"),
+        WaitMinutes = Int("--timeout-min", "with --wait: minutes to wait", waitMinutes, 1),
     };
+
+    /// <summary>Refuses --wait without --slurm.</summary>
+    public void Validate(Command command) => command.Validators.Add(result =>
+    {
+        if (result.GetResult(Wait) is { Implicit: false } && !result.GetValue(Submit)) result.AddError("--wait needs --slurm");
+    });
+
+    /// <summary>How long --wait waits, or null when the command should not wait.</summary>
+    public TimeSpan? WaitLimit(ParseResult parse) => parse.GetValue(Wait) ? TimeSpan.FromMinutes(parse.GetValue(WaitMinutes)) : null;
 
     public SlurmOptions Read(ParseResult parse) => new(parse.GetValue(Cpus), parse.GetValue(Memory), parse.GetValue(Time), parse.GetValue(Gpus), parse.GetValue(Partition), parse.GetValue(Cli));
 }

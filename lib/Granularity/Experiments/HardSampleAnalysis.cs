@@ -277,11 +277,7 @@ public static class HardSamples
     {
         config = config.Validated();
         var root = runsRoot ?? options?.RunsRoot ?? ProjectPaths.RunsRoot;
-        options = options is null ? new TrainingOptions { RunsRoot = root, Datasets = ExperimentDatasets.All } : new TrainingOptions
-        {
-            RunsRoot = root, Progress = options.Progress, TensorBoard = options.TensorBoard, EvaluateEachEpoch = options.EvaluateEachEpoch,
-            Cancellation = options.Cancellation, Datasets = options.Datasets ?? ExperimentDatasets.All,
-        };
+        options = (options ?? new TrainingOptions()) with { RunsRoot = root, Datasets = options?.Datasets ?? ExperimentDatasets.All };
         if (!trainMissing)
         {
             var missing = config.Runs().Where(c => !File.Exists(Path.Combine(RunPath(c, root), RunFolder.SummaryFile))).ToList();

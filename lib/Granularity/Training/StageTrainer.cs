@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace Granularity.Training;
 
 /// <summary>Options of one call into the engine that do not change its results (so they are not part of any config).</summary>
-public sealed class TrainingOptions
+public sealed record TrainingOptions
 {
     /// <summary>Receives progress snapshots (throttle them with <see cref="ProgressReporters"/>); null = silent.</summary>
     public Action<TrainingProgress>? Progress { get; init; }
@@ -48,11 +48,7 @@ public sealed class TrainingOptions
     public DatasetRegistry DatasetsOrSynthetic => Datasets ?? SyntheticOnly;
 
     /// <summary>These options with <paramref name="datasets"/> where none were given.</summary>
-    public TrainingOptions WithDatasetsIfUnset(DatasetRegistry datasets) => Datasets is not null ? this : new()
-    {
-        Progress = Progress, RunsRoot = RunsRoot, TensorBoard = TensorBoard, StopAfterEpochs = StopAfterEpochs,
-        EvaluateEachEpoch = EvaluateEachEpoch, Cancellation = Cancellation, Datasets = datasets, Warn = Warn,
-    };
+    public TrainingOptions WithDatasetsIfUnset(DatasetRegistry datasets) => Datasets is not null ? this : this with { Datasets = datasets };
 }
 
 /// <summary>The loss became NaN or infinite: the run stops and its last good checkpoint stays as it was.</summary>
