@@ -44,8 +44,8 @@ def parse_args(argv):
     p.add_argument("--quiet", action="store_true")
     g = p.add_argument_group("protocol (every value an option, so the protocol study's choice needs no code change)")
     g.add_argument("--image-size", type=int, default=28, help="side in pixels after resizing the 105 px drawings")
-    g.add_argument("--resize", choices=["box", "bilinear", "lanczos"], default="bilinear",
-                   help="PIL resampling filter (antialiased)")
+    g.add_argument("--resize", choices=["box", "bilinear", "lanczos"], default="box",
+                   help="PIL resampling filter (box: area average, the C# protocol)")
     g.add_argument("--channels", default="32,64,64", help="conv block widths; each block conv3x3-BN-ReLU-maxpool2")
     g.add_argument("--pool", choices=["max", "avg", "flatten"], default="max",
                    help="global max pool, global average pool or flattened map after the last block")
