@@ -116,5 +116,6 @@ public static class ClaimTable
         string.Join(Environment.NewLine, claims.Select(c =>
             $"{Verdicts.Label(c.Verdict),-14} {c.Id}: {c.Statement} — ours {c.Ours?.Format(format) ?? "—"}, paper {c.PaperValue}; rule: {c.Prediction} [{c.Data}]"));
 
-    private static string Escape(string text) => text.Replace("|", "\\|").Replace("\n", " ");
+    /// <summary>A pipe becomes "∣" (U+2223): viewers disagree on an escaped pipe inside a table cell.</summary>
+    private static string Escape(string text) => text.Replace("|", "∣").Replace("\n", " ");
 }

@@ -86,7 +86,8 @@ public sealed class StatisticsTests
         Assert.Equal(Verdict.DoesNotHold, Verdicts.All(Verdict.Holds, Verdict.DoesNotHold));
         Assert.Equal(Verdict.Inconclusive, Verdicts.All(Verdict.Holds, Verdict.Inconclusive));
         var table = ClaimTable.ToMarkdown([new Claim("x", "a | b", ClaimSource.Ours, "—", above, "interval above 0", Verdict.Holds, "generated stand-in")]);
-        Assert.Contains("a \\| b", table);
+        Assert.Contains("a ∣ b", table);
+        Assert.DoesNotContain("\\|", table);
         Assert.Contains("**holds**", table);
     }
 }
