@@ -102,13 +102,28 @@ public static class TheoryTransferTraining
     /// </summary>
     private static void TrainGrouped(TwoLayerConvNet grouped, MultiViewBatch target, TheoryConfig config, Device device)
     {
+        ForEachMinibatch(target, config, device, indices =>
+        {
+            var inputs = target.Inputs.index_select(0, indices).contiguous();
+            var labels = target.CoarseLabels.index_select(0, indices);
+            grouped.SgdStep(inputs.view(indices.shape[0] * config.Patches, config.Dimension), labels, (int)indices.shape[0], config.LearningRate);
+        });
+    }
+
+    /// <summary>
+    /// TransferSteps minibatches of BatchSize target samples, drawn without replacement from seeded permutations (a new
+    /// one when too few unused samples remain): <paramref name="step"/> runs inside a dispose scope on each batch's
+    /// indices, <paramref name="afterStep"/> after that scope. Every transfer sees the same sequence.
+    /// </summary>
+    private static void ForEachMinibatch(MultiViewBatch target, TheoryConfig config, Device device, Action<Tensor> step, Action? afterStep = null)
+    {
         using var generator = HierarchicalMultiViewData.NewGenerator(config.Seed, HierarchicalMultiViewData.SeedStream.Transfer);
         var size = Math.Min(config.BatchSize, target.Count);
         Tensor? order = null;
         var position = 0;
         try
         {
-            for (int step = 0; step < config.TransferSteps; step++)
+            for (int done = 0; done < config.TransferSteps; done++)
             {
                 if (order is null || position + size > target.Count)
                 {
@@ -118,11 +133,9 @@ public static class TheoryTransferTraining
                 }
                 using (var scope = NewDisposeScope())
                 {
-                    var indices = order.narrow(0, position, size);
-                    var inputs = target.Inputs.index_select(0, indices).contiguous();
-                    var labels = target.CoarseLabels.index_select(0, indices);
-                    grouped.SgdStep(inputs.view(size * config.Patches, config.Dimension), labels, size, config.LearningRate);
+                    step(order.narrow(0, position, size));
                 }
+                afterStep?.Invoke();
                 position += size;
             }
         }
@@ -181,39 +194,15 @@ public static class TheoryTransferTraining
     {
         var parameters = head.Parameters.Concat(firstLayer is null ? [] : [firstLayer.Weights]).ToArray();
         using var optimizer = optim.SGD(parameters, config.TransferLearningRate);
-        using var generator = HierarchicalMultiViewData.NewGenerator(config.Seed, HierarchicalMultiViewData.SeedStream.Transfer);
-        var size = Math.Min(config.BatchSize, target.Count);
-        Tensor? order = null;
-        var position = 0;
-        try
+        ForEachMinibatch(target, config, device, indices =>
         {
-            for (int step = 0; step < config.TransferSteps; step++)
-            {
-                if (order is null || position + size > target.Count)
-                {
-                    order?.Dispose();
-                    order = randperm(target.Count, generator: generator).to(device);
-                    position = 0;
-                }
-                using (var scope = NewDisposeScope())
-                {
-                    var indices = order.narrow(0, position, size);
-                    var inputs = target.Inputs.index_select(0, indices);
-                    var labels = target.CoarseLabels.index_select(0, indices);
-                    optimizer.zero_grad();
-                    var loss = firstLayer is null
-                        ? nn.functional.cross_entropy(head.LogitsFromFeatures(head.FrozenFeatures.index_select(0, indices)), labels)
-                        : nn.functional.cross_entropy(head.Logits(firstLayer, inputs), labels);
-                    loss.backward();
-                }
-                optimizer.step();
-                position += size;
-            }
-        }
-        finally
-        {
-            order?.Dispose();
-        }
+            var labels = target.CoarseLabels.index_select(0, indices);
+            optimizer.zero_grad();
+            var loss = firstLayer is null
+                ? nn.functional.cross_entropy(head.LogitsFromFeatures(head.FrozenFeatures.index_select(0, indices)), labels)
+                : nn.functional.cross_entropy(head.Logits(firstLayer, target.Inputs.index_select(0, indices)), labels);
+            loss.backward();
+        }, () => optimizer.step());
     }
 
     /// <summary>A 2-way linear head over the standardised pooled activations of a network.</summary>
