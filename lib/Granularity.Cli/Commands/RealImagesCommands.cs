@@ -13,6 +13,9 @@ public static class RealImagesCommands
     public static Command Build()
     {
         var dataset = Choice("--dataset", "omniglot-small: the committed small subsets; omniglot or cifar100: prepared with `data prepare`", "omniglot-small", "omniglot-small", "omniglot", "cifar100");
+        var standard = Flag("--standard", "the Standard protocol (notebook 08 teaches from it): chosen on validation by --protocol-study, 5 seeds, every arm and readout, the 0.16 competence floor");
+        var protocolStudy = Flag("--protocol-study", "run the protocol study on the validation split (resolution, body, shifts, rate, epochs, transfer budgets) and print the Standard values it chose");
+        var headline = Text("--headline", "also write the headline numbers (per-seed test errors of the arms the PyTorch twin runs) as JSON to FILE, for eng/reference/compare.py", "FILE");
         var full = Flag("--full", "the Full config of the dataset (every arm and readout; schedules searched on validation first); omniglot and cifar100 are always Full");
         var bench = Flag("--bench", "training throughput (images/s) of the chosen config's CNN and step vs PyTorch (eng/bench/real_images_step_torch.py), interleaved, 3 rounds; with the config's epoch count, an estimate of its run time");
         var search = Flag("--search", "only run the schedule search on the validation split and print the choice (to commit into Quick)");
@@ -26,13 +29,22 @@ public static class RealImagesCommands
         var threads = TrainingCliOptions.ThreadsOption();
         var command = Command("real-images", "fine-to-coarse on real images (Omniglot, CIFAR-100): every arm and readout, claims with intervals (notebook 08). " +
             "--slurm submits a chain: --prepare, then one array task per seed (--seed-task), then this command again to write the summary",
-            [dataset, full, configFile, bench, search, prepare, seedTask, seeds, data, runs, threads, .. slurm.All], parse =>
+            [dataset, standard, full, configFile, protocolStudy, headline, bench, search, prepare, seedTask, seeds, data, runs, threads, .. slurm.All], parse =>
         {
-            var config = parse.GetValue(configFile) is { } file ? ConfigFile.Read<RealImagesConfig>(Path.GetFullPath(file)) : (parse.GetValue(dataset), parse.GetValue(full)) switch
+            if (parse.GetValue(protocolStudy))
             {
-                ("omniglot", _) => RealImagesConfig.Full(),
-                ("cifar100", _) => RealImagesConfig.FullCifar100(),
-                (_, true) => RealImagesConfig.Full() with { Name = "full-small", Dataset = RealImageDataset.OmniglotSmall },
+                TrainingCliOptions.ApplyThreads(parse, threads);
+                var studyRoot = parse.GetValue(runs) is { } sr ? Path.GetFullPath(sr) : null;
+                var (study, studyFolder) = RealImageProtocolStudy.Run(ProtocolStudyConfig.Default(), studyRoot, Console.WriteLine);
+                Console.WriteLine(RealImageProtocolStudy.Markdown(study, studyFolder));
+                return 0;
+            }
+            var config = parse.GetValue(configFile) is { } file ? ConfigFile.Read<RealImagesConfig>(Path.GetFullPath(file)) : (parse.GetValue(dataset), parse.GetValue(full), parse.GetValue(standard)) switch
+            {
+                ("omniglot", _, _) => RealImagesConfig.Full(),
+                ("cifar100", _, _) => RealImagesConfig.FullCifar100(),
+                (_, true, _) => RealImagesConfig.Full() with { Name = "full-small", Dataset = RealImageDataset.OmniglotSmall },
+                (_, _, true) => RealImagesConfig.Standard(),
                 _ => RealImagesConfig.Quick(),
             };
             if (parse.GetList(seeds) is { } chosen) config = config with { Seeds = chosen };
@@ -67,12 +79,18 @@ public static class RealImagesCommands
             Console.WriteLine();
             Console.WriteLine(RealImagesTables.ArmsMarkdown(result));
             Console.WriteLine(ClaimTable.ToMarkdown(RealImagesClaims.Claims(result)));
+            if (parse.GetValue(headline) is { } headlineFile)
+            {
+                RealImagesHeadline.Write(result, Path.GetFullPath(headlineFile));
+                Console.WriteLine($"headline: {Path.GetFullPath(headlineFile)}");
+            }
             return 0;
         });
         command.Validators.Add(result =>
         {
-            int modes = new[] { result.GetValue(slurm.Submit), result.GetValue(prepare), result.GetValue(search), result.GetValue(bench), result.GetResult(seedTask) is { Implicit: false } }.Count(m => m);
-            if (modes > 1) result.AddError("use at most one of --slurm, --prepare, --seed-task, --search, --bench");
+            int modes = new[] { result.GetValue(slurm.Submit), result.GetValue(prepare), result.GetValue(search), result.GetValue(bench), result.GetValue(protocolStudy), result.GetResult(seedTask) is { Implicit: false } }.Count(m => m);
+            if (modes > 1) result.AddError("use at most one of --slurm, --prepare, --seed-task, --search, --bench, --protocol-study");
+            if (result.GetValue(standard) && result.GetValue(full)) result.AddError("use --standard or --full, not both");
         });
         return command;
     }

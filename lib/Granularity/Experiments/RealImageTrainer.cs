@@ -7,6 +7,9 @@ using static TorchSharp.torch;
 
 namespace Granularity.Experiments;
 
+/// <summary>The network and augmentation of the real-image protocol: conv channels per block, the feature pooling, training-time random shifts (px).</summary>
+public sealed record RealImageNetwork(IReadOnlyList<int> Channels, FeaturePool Pool, int ShiftPixels);
+
 /// <summary>
 /// The real-image experiment's training in memory: the small CNN, Adam at a constant rate, batches from
 /// <see cref="InMemoryBatchSource"/> and the engine's <see cref="TrainingStep"/>. No checkpoints: every arm takes seconds,
@@ -17,16 +20,16 @@ public sealed class RealImageTrainer : IDisposable
     private readonly Tensor trainImages;
     private readonly Dictionary<string, Tensor> evaluationImages = new(StringComparer.Ordinal);
 
-    public RealImageTrainer(HierarchicalImageSet set, int width, int batchSize)
+    public RealImageTrainer(HierarchicalImageSet set, RealImageNetwork network, int batchSize)
     {
         Set = set;
-        Width = width;
+        Network = network;
         BatchSize = batchSize;
         trainImages = ImagesOf(set.Train);
     }
 
     public HierarchicalImageSet Set { get; }
-    public int Width { get; }
+    public RealImageNetwork Network { get; }
     public int BatchSize { get; }
 
     // Kept for the trainer's lifetime even when first asked for inside a caller's dispose scope.
@@ -58,7 +61,7 @@ public sealed class RealImageTrainer : IDisposable
     public Classifier NewModel(int classes, int seed)
     {
         TorchRuntime.Seed(SeedMix.Combine(seed, "init"));
-        var model = new Classifier(new SmallCnnBody(Width, Set.Channels), classes);
+        var model = new Classifier(new ConvNetBody(Network.Channels, Network.Pool, Set.Channels, Set.ImageSize), classes);
         model.to(TorchRuntime.Device);
         return model;
     }
@@ -67,8 +70,10 @@ public sealed class RealImageTrainer : IDisposable
     /// <remarks>
     /// With <paramref name="optimizer"/> and <paramref name="firstEpoch"/> a stage continues where an earlier call stopped:
     /// at a constant rate, training 4 epochs and then 4 more is the same as training 8 (the schedule search relies on it).
+    /// <c>afterEpoch</c> is called after each epoch with the number of epochs done so far (<paramref name="firstEpoch"/> included).
     /// </remarks>
-    public void Train(Classifier model, int[] labels, int epochs, double learningRate, int seed, string stage, int firstEpoch = 0, optim.Optimizer? optimizer = null)
+    public void Train(Classifier model, int[] labels, int epochs, double learningRate, int seed, string stage, int firstEpoch = 0, optim.Optimizer? optimizer = null,
+        Action<int>? afterEpoch = null)
     {
         if (epochs <= 0) return;
         var stageConfig = new StageConfig(epochs, BatchSize, OptimizerKind.Adam, learningRate, LearningRateSchedule.Constant).Validated(stage);
@@ -77,7 +82,7 @@ public sealed class RealImageTrainer : IDisposable
         optimizer ??= optim.Adam(model.parameters(), learningRate);
         try
         {
-            TrainEpochs(model, optimizer, stageConfig, source, firstEpoch, firstEpoch + epochs, learningRate, seed, stage);
+            TrainEpochs(model, optimizer, stageConfig, source, firstEpoch, firstEpoch + epochs, learningRate, seed, stage, Network.ShiftPixels, afterEpoch);
         }
         finally
         {
@@ -85,20 +90,24 @@ public sealed class RealImageTrainer : IDisposable
         }
     }
 
-    private static void TrainEpochs(Classifier model, optim.Optimizer optimizer, StageConfig stageConfig, InMemoryBatchSource source, int from, int to, double learningRate, int seed, string stage)
+    private static void TrainEpochs(Classifier model, optim.Optimizer optimizer, StageConfig stageConfig, InMemoryBatchSource source, int from, int to, double learningRate, int seed, string stage,
+        int shift, Action<int>? afterEpoch)
     {
         var step = new TrainingStep(model, optimizer, stageConfig);
-        model.train();
         for (int epoch = from; epoch < to; epoch++)
         {
+            model.train();
             TorchRuntime.Seed(SeedMix.Combine(seed, stage, epoch));
+            var shifts = new Random(SeedMix.Combine(seed, stage + "/shift", epoch));
             foreach (var batch in source.Epoch(epoch))
             {
                 using var owned = batch;
-                var (loss, _) = step.Run(batch.Images, batch.Labels, learningRate, TorchRuntime.Device);
+                using var shifted = shift > 0 ? RandomShift.Apply(batch.Images, shift, RandomShift.Offsets((int)batch.Images.shape[0], shift, shifts)) : null;
+                var (loss, _) = step.Run(shifted ?? batch.Images, batch.Labels, learningRate, TorchRuntime.Device);
                 if (!float.IsFinite(loss))
                     throw new TrainingDivergedException($"{stage}: the loss became {loss} at epoch {epoch + 1} (learning rate {learningRate:g3}); lower the learning rate");
             }
+            afterEpoch?.Invoke(epoch + 1);
         }
     }
 

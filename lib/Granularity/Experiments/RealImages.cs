@@ -47,18 +47,31 @@ public sealed record RealImagesConfig(
     string ScheduleProvenance,                     // where Schedules came from
     ScheduleSearch Search,
     int ImageSize = 16,                            // px; Omniglot's 105 px drawings are area-averaged (strokes stay legible at 16); CIFAR stays 32
-    int Width = 32,                                // channels of the small CNN's last conv = feature size
+    int Width = 32,                                // channels of the CNN's last conv block
     int BatchSize = 128,
-    int TransferEpochs = 1,                        // of each arm's total epochs, the transfer's share (full FT and LP-then-FT)
-    double TransferLearningRateFactor = 0.5,       // transfer rate = the arm's rate × this
+    int TransferEpochs = 1,                        // fine-tuning (FT): of each arm's total epochs, the share trained on the target
+    double TransferLearningRateFactor = 0.5,       // FT rate = the arm's rate × this
     int ProbeEpochs = 20, double ProbeLearningRate = 1e-2, // linear probe on frozen features (Adam)
     bool MapUp = true,                             // also read the fine model's own prediction mapped up the tree
     int ReferenceSeed = 100,                       // the reference baseline that scores hardness (never a compared seed)
     double HardShare = 0.2,                        // share of test images called hard (lowest target probability; notebook 06)
-    int CifarTrainPerClass = 0)                    // CIFAR only: training images kept per class (0 = all 450)
+    int CifarTrainPerClass = 0,                    // CIFAR only: training images kept per class (0 = all 450)
+    IReadOnlyList<int>? Channels = null,           // conv channels per block (the last is Width); null: the pilot's body [16, 32, Width]
+    FeaturePool Pool = FeaturePool.GlobalMax,      // how the last map becomes the feature vector
+    int ShiftPixels = 0,                           // training-time random shifts of up to this many px (zero fill), per image and epoch
+    int ProbeThenFineTuningEpochs = 0,             // LP-then-FT: of the total epochs, the share trained on the target after the probe (0: TransferEpochs)
+    double ProbeThenFineTuningLearningRateFactor = 0.05, // LP-then-FT rate = the arm's rate × this
+    double? CompetenceFloor = null)                // the baseline's median test error must be at most this, or no claim gets a verdict
     : IExperimentConfig<RealImagesConfig>
 {
+    /// <summary>The readout the paper uses (fine-tuning the whole network on the target), marked in every table.</summary>
     public const Readout ClaimReadout = Readout.FineTuning;
+
+    /// <summary>The network and augmentation every arm trains with.</summary>
+    public RealImageNetwork Network() => new(Channels ?? [16, 32, Width], Pool, ShiftPixels);
+
+    /// <summary>The transfer epochs of LP-then-FT.</summary>
+    public int ProbeThenFineTuningTransferEpochs() => ProbeThenFineTuningEpochs > 0 ? ProbeThenFineTuningEpochs : TransferEpochs;
 
     public RealImagesConfig Validated()
     {
@@ -72,6 +85,15 @@ public sealed record RealImagesConfig(
         Check(ImageSize is >= 8 and <= 105, nameof(ImageSize), "in [8, 105] px", ImageSize);
         Check(TransferEpochs >= 1 && Search.EpochGrid.All(e => e > TransferEpochs) && Schedules.All(s => s.Epochs > TransferEpochs), nameof(TransferEpochs), "≥ 1 and below every total epoch count", TransferEpochs);
         Check(HardShare is > 0 and <= 0.5, nameof(HardShare), "in (0, 0.5]", HardShare);
+        Check(Channels is null || (Channels.Count is >= 1 and <= 6 && Channels.All(c => c >= 1) && Channels[^1] == Width), nameof(Channels),
+            $"null or 1–6 channel counts ≥ 1 ending in Width ({Width})", Channels is null ? "null" : $"[{string.Join(", ", Channels)}]");
+        Check(ConvNetBody.MapSize(Network().Channels.Count, ImageSize) >= 1, nameof(Channels), $"few enough blocks that {ImageSize} px pooled after each block but the last stays ≥ 1 px", Network().Channels.Count);
+        Check(ShiftPixels >= 0 && ShiftPixels <= ImageSize / 4, nameof(ShiftPixels), $"in [0, ImageSize/4 = {ImageSize / 4}] px", ShiftPixels);
+        Check(ProbeThenFineTuningEpochs >= 0 && Search.EpochGrid.All(e => e > ProbeThenFineTuningTransferEpochs()) && Schedules.All(s => s.Epochs > ProbeThenFineTuningTransferEpochs()),
+            nameof(ProbeThenFineTuningEpochs), "≥ 0 (0: TransferEpochs) and below every total epoch count", ProbeThenFineTuningEpochs);
+        Check(TransferLearningRateFactor is > 0 and <= 10, nameof(TransferLearningRateFactor), "in (0, 10]", TransferLearningRateFactor);
+        Check(ProbeThenFineTuningLearningRateFactor is > 0 and <= 10, nameof(ProbeThenFineTuningLearningRateFactor), "in (0, 10]", ProbeThenFineTuningLearningRateFactor);
+        Check(CompetenceFloor is null or (> 0 and < 1), nameof(CompetenceFloor), "null or in (0, 1)", CompetenceFloor?.ToString(CultureInfo.InvariantCulture) ?? "null");
         return this;
     }
 
@@ -92,6 +114,22 @@ public sealed record RealImagesConfig(
         Schedules: QuickSchedules,
         ScheduleProvenance: QuickScheduleProvenance,
         Search: ScheduleSearch.Default());
+
+    /// <summary>The arms of Standard: every label set the claims compare.</summary>
+    public static IReadOnlyList<string> StandardLabelSets { get; } = ["leaf", "kmeans_within_4", "kmeans_across_4", "rand_nested", "rand_across", "drawing", "instance"];
+
+    /// <summary>
+    /// Standard: the protocol notebook 08 teaches from, on the committed Omniglot small subsets. Its resolution, body,
+    /// shifts, rate, epoch budget and transfer budgets were chosen on the validation split by the protocol study
+    /// (<see cref="RealImageProtocolStudy"/>, `experiment real-images --protocol-study`); every arm trains with the
+    /// baseline's schedule. The competence floor: the baseline's median test error must be ≤ 0.16.
+    /// </summary>
+    public static RealImagesConfig Standard() => RealImageProtocolStudy.StandardFrom(StandardProtocol, StandardEpochs, 2, 0.1, 2, 0.03, [0, 1, 2, 3, 4])
+        with { ScheduleProvenance = StandardProvenance };
+
+    private static readonly ProtocolPoint StandardProtocol = new(28, 4, 64, FeaturePool.GlobalMax, 2, 2e-3);
+    private const int StandardEpochs = 16;
+    private const string StandardProvenance = "PLACEHOLDER";
 
     /// <summary>Full Omniglot (from `data prepare --dataset omniglot`): every arm, three intermediate sizes, every readout; schedules searched on validation first.</summary>
     public static RealImagesConfig Full() => new(
@@ -248,7 +286,7 @@ public static class RealImages
             // Arms a Slurm array task already wrote (RunSeed) are kept; only the missing ones load the data and train.
             if (!config.Seeds.All(seed => ArmsOf(config).All(labelSet => File.Exists(ArmFile(experiment, seed, labelSet)))))
             {
-                using var trainer = new RealImageTrainer(Data(), config.Width, config.BatchSize);
+                using var trainer = new RealImageTrainer(Data(), config.Network(), config.BatchSize);
                 RunArms(config, trainer, experiment, config.Seeds, HardImages(config, trainer, experiment, log), log);
             }
             var set = Data();
@@ -298,7 +336,7 @@ public static class RealImages
             config = config with { Schedules = schedules.Schedules, ScheduleProvenance = ScheduleSearch.Provenance(schedules.Folder, root) };
         }
         var (experiment, _) = OpenExperiment(config, root);
-        using var trainer = new RealImageTrainer(set, config.Width, config.BatchSize);
+        using var trainer = new RealImageTrainer(set, config.Network(), config.BatchSize);
         HardImages(config, trainer, experiment, log);
         log($"prepared {experiment.Path}: {config.Seeds.Count} seeds × {ArmsOf(config).Count()} arms to train");
         return config;
@@ -322,7 +360,7 @@ public static class RealImages
         if (state == RunState.Fresh) { log($"{experiment.Path}: already complete"); return; }
         if (!File.Exists(experiment.File(HardnessFile)))
             throw new InvalidOperationException($"{experiment.Path}: no {HardnessFile}; run `granularity experiment real-images … --prepare` first (a --slurm chain does)");
-        using var trainer = new RealImageTrainer(data ?? LoadData(config, dataRoot).Set, config.Width, config.BatchSize);
+        using var trainer = new RealImageTrainer(data ?? LoadData(config, dataRoot).Set, config.Network(), config.BatchSize);
         RunArms(config, trainer, experiment, [seed], HardImages(config, trainer, experiment, log), log);
     }
 
@@ -415,52 +453,71 @@ public static class RealImages
             Add(BaselineReadout, trainer.Predict(model, split));
             return rows;
         }
-        int pretrainingEpochs = schedule.Epochs - config.TransferEpochs;
-        double transferRate = schedule.LearningRate * config.TransferLearningRateFactor;
-        trainer.Train(model, labels.TrainLabels, pretrainingEpochs, schedule.LearningRate, seed, "pretraining");
-        if (config.MapUp && readouts is null)
-            Add(MappedUpReadout, trainer.Predict(model, split).Select(p => labels.MajorityTarget[p]).ToArray());
-        var pretrained = RealImageTrainer.Snapshot(model);
-        try
+        // Every readout gets the baseline's total budget: the body pretrains for Epochs minus the readout's own target
+        // epochs (all of them for the mapped-up and probe readouts, which train no weight of the body). One pretraining
+        // run serves every readout: it stops at each readout's epoch, is read, and goes on (a constant rate and one
+        // optimizer make the stopped run the same as an uninterrupted one).
+        var chosen = readouts ?? config.Readouts;
+        int budget = schedule.Epochs;
+        int StopOf(Readout readout) => readout switch
         {
-            foreach (var readout in readouts ?? config.Readouts)
+            Readout.FineTuning => budget - config.TransferEpochs,
+            Readout.ProbeThenFineTuning => budget - config.ProbeThenFineTuningTransferEpochs(),
+            _ => budget,
+        };
+        var byReadout = new Dictionary<string, int[]>();
+        using var optimizer = TorchSharp.torch.optim.Adam(model.parameters(), schedule.LearningRate);
+        int done = 0;
+        foreach (var stop in chosen.Select(StopOf).Append(budget).Distinct().Order())
+        {
+            trainer.Train(model, labels.TrainLabels, stop - done, schedule.LearningRate, seed, "pretraining", firstEpoch: done, optimizer: optimizer);
+            done = stop;
+            if (stop == budget && config.MapUp && readouts is null)
+                byReadout[MappedUpReadout] = trainer.Predict(model, split).Select(p => labels.MajorityTarget[p]).ToArray();
+            var pretrained = RealImageTrainer.Snapshot(model);
+            try
             {
-                RealImageTrainer.Restore(model, pretrained);
-                switch (readout)
+                foreach (var readout in chosen.Where(r => StopOf(r) == stop))
                 {
-                    case Readout.LinearProbe:
-                    {
-                        var probed = trainer.Probe(model, target.TrainLabels, set.TargetClasses, config.ProbeEpochs, config.ProbeLearningRate, seed);
-                        Add(ReadoutName(readout), trainer.Predict(probed, split));
-                        probed.Head.Dispose();
-                        break;
-                    }
-                    case Readout.FineTuning:
-                    {
-                        var fresh = model.WithNewHead(set.TargetClasses); // shares the body: dispose only its head (below)
-                        TorchRuntime.Seed(SeedMix.Combine(seed, "head"));
-                        fresh.to(TorchRuntime.Device);
-                        trainer.Train(fresh, target.TrainLabels, config.TransferEpochs, transferRate, seed, "fine-tuning");
-                        Add(ReadoutName(readout), trainer.Predict(fresh, split));
-                        fresh.Head.Dispose();
-                        break;
-                    }
-                    case Readout.ProbeThenFineTuning:
-                    {
-                        var probed = trainer.Probe(model, target.TrainLabels, set.TargetClasses, config.ProbeEpochs, config.ProbeLearningRate, seed);
-                        trainer.Train(probed, target.TrainLabels, config.TransferEpochs, transferRate * 0.1, seed, "lp-then-ft");
-                        Add(ReadoutName(readout), trainer.Predict(probed, split));
-                        probed.Head.Dispose();
-                        break;
-                    }
+                    byReadout[ReadoutName(readout)] = ReadOut(config, trainer, model, readout, target.TrainLabels, schedule.LearningRate, seed, split);
+                    RealImageTrainer.Restore(model, pretrained);
                 }
             }
+            finally
+            {
+                foreach (var tensor in pretrained.Values) tensor.Dispose();
+            }
         }
-        finally
-        {
-            foreach (var tensor in pretrained.Values) tensor.Dispose();
-        }
+        if (byReadout.TryGetValue(MappedUpReadout, out var mapped)) Add(MappedUpReadout, mapped);
+        foreach (var readout in chosen) Add(ReadoutName(readout), byReadout[ReadoutName(readout)]);
         return rows;
+    }
+
+    /// <summary>One transfer readout of a pretrained body (left changed: the caller restores it): the predicted target class of every image of <paramref name="split"/>.</summary>
+    internal static int[] ReadOut(RealImagesConfig config, RealImageTrainer trainer, Classifier model, Readout readout, int[] targetLabels, double learningRate, int seed, string split)
+    {
+        int classes = trainer.Set.TargetClasses;
+        Classifier withHead; // shares the body: dispose only its head
+        switch (readout)
+        {
+            case Readout.LinearProbe:
+                withHead = trainer.Probe(model, targetLabels, classes, config.ProbeEpochs, config.ProbeLearningRate, seed);
+                break;
+            case Readout.FineTuning:
+                TorchRuntime.Seed(SeedMix.Combine(seed, "head"));
+                withHead = model.WithNewHead(classes);
+                withHead.to(TorchRuntime.Device);
+                trainer.Train(withHead, targetLabels, config.TransferEpochs, learningRate * config.TransferLearningRateFactor, seed, "fine-tuning");
+                break;
+            case Readout.ProbeThenFineTuning:
+                withHead = trainer.Probe(model, targetLabels, classes, config.ProbeEpochs, config.ProbeLearningRate, seed);
+                trainer.Train(withHead, targetLabels, config.ProbeThenFineTuningTransferEpochs(), learningRate * config.ProbeThenFineTuningLearningRateFactor, seed, "lp-then-ft");
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(readout), readout, "a transfer readout");
+        }
+        try { return trainer.Predict(withHead, split); }
+        finally { withHead.Head.Dispose(); }
     }
 
     /// <summary>
@@ -476,7 +533,7 @@ public static class RealImages
         var (folder, summary, _) = new RunStore(runsRoot ?? ProjectPaths.RunsRoot).GetOrRun(SearchExperimentName, key, "Experiments", search =>
         {
             var set = data ?? LoadData(config).Set;
-            using var trainer = new RealImageTrainer(set, config.Width, config.BatchSize);
+            using var trainer = new RealImageTrainer(set, config.Network(), config.BatchSize);
             var table = new MetricsTable(["arm", "epochs", "learning_rate", "validation_error", "chosen"]);
             var lines = new List<string> { "label_set,epochs,learning_rate,validation_error,chosen" };
             var chosen = new List<ArmSchedule>();
@@ -535,12 +592,7 @@ public static class RealImages
             var pretrained = RealImageTrainer.Snapshot(model);
             try
             {
-                var fresh = model.WithNewHead(set.TargetClasses); // shares the body: dispose only its head (below)
-                TorchRuntime.Seed(SeedMix.Combine(seed, "head"));
-                fresh.to(TorchRuntime.Device);
-                trainer.Train(fresh, target.TrainLabels, config.TransferEpochs, rate * config.TransferLearningRateFactor, seed, "fine-tuning");
-                results.Add(new ArmSchedule(labelSet, epochs, rate, Error(trainer.Predict(fresh, "val"))));
-                fresh.Head.Dispose();
+                results.Add(new ArmSchedule(labelSet, epochs, rate, Error(ReadOut(config, trainer, model, Readout.FineTuning, target.TrainLabels, rate, seed, "val"))));
                 RealImageTrainer.Restore(model, pretrained);
             }
             finally
@@ -552,10 +604,10 @@ public static class RealImages
     }
 
     private static SearchKey SearchKeyOf(RealImagesConfig config) => new(config.Dataset, config.LabelSets, config.Search, config.ImageSize, config.Width,
-        config.BatchSize, config.TransferEpochs, config.TransferLearningRateFactor, config.CifarTrainPerClass);
+        config.BatchSize, config.TransferEpochs, config.TransferLearningRateFactor, config.CifarTrainPerClass, config.Network());
 
     private sealed record SearchKey(RealImageDataset Dataset, IReadOnlyList<string> LabelSets, ScheduleSearch Search, int ImageSize, int Width, int BatchSize,
-        int TransferEpochs, double TransferLearningRateFactor, int CifarTrainPerClass);
+        int TransferEpochs, double TransferLearningRateFactor, int CifarTrainPerClass, RealImageNetwork Network);
 
     private sealed record SearchSummary(IReadOnlyList<ArmSchedule> Chosen, string LibraryVersion);
 }
