@@ -20,3 +20,22 @@ public static class ExperimentDatasets
         return registry;
     }
 }
+
+/// <summary>
+/// The datasets the hard-sample study adds to <see cref="ExperimentDatasets"/>. They live here, beside the list, so the list
+/// (which every experiment opens) uses no experiment's folder.
+/// </summary>
+public static class HardSampleDatasets
+{
+    /// <summary>
+    /// The synthetic hierarchy with one world (glyphs, test images) for every run seed, as a real dataset is one fixed set of
+    /// images: the run seed then varies the initialisation and data order only, and per-sample results of different seeds
+    /// refer to the same test images.
+    /// </summary>
+    public const string FixedWorldToyName = "synthetic-hierarchy-fixed";
+    public const int FixedWorldSeed = 0;
+
+    /// <summary>Adds the fixed-world synthetic hierarchy to <paramref name="registry"/>.</summary>
+    public static DatasetRegistry AddTo(DatasetRegistry registry) =>
+        registry.Add(FixedWorldToyName, (config, _) => SyntheticHierarchyData.Create(config, FixedWorldSeed));
+}
