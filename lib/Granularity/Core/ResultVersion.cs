@@ -30,6 +30,21 @@ public static class Layers
         ["Notebook"] = ["Core", "Hierarchy", "Data", "Runs", "Theory", "Training", "Experiments", "Plots"],
     };
 
+    /// <summary>
+    /// The Experiments layer's folders (one per experiment, plus Shared) and the folders each may use directly. All of
+    /// them share the namespace <c>Granularity.Experiments</c> and one result-version layer; the folder is the unit here.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string[]> ExperimentFolders { get; } = new Dictionary<string, string[]>
+    {
+        ["Shared"] = [],
+        ["Alignment"] = ["Shared"],
+        ["FineToCoarse"] = ["Shared"],
+        ["Inat2021"] = ["Shared"],
+        ["ImageNet"] = ["Shared"],
+        ["HardSamples"] = ["Shared", "Inat2021"],   // its stand-in config starts from notebook 04's Quick template
+        ["RealImages"] = ["Shared"],
+    };
+
     /// <summary>The layer and everything it may reach, directly or not.</summary>
     public static IReadOnlyList<string> Closure(string layer)
     {

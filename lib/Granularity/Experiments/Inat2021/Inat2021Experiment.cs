@@ -33,11 +33,11 @@ public sealed record Inat2021ExperimentConfig(
 
     /// <summary>
     /// Full: the real train_mini/val with ResNet-34 (<see cref="TrainingProtocols.Inat2021ResNet34"/>), comparison labels at
-    /// the family count (1,103) [ours], and the fewest seeds the verdict rule accepts (<see cref="Inat2021Experiment.MinimumSeedsForAVerdict"/>).
+    /// the family count (1,103) [ours], and the fewest seeds the verdict rule accepts (<see cref="ExperimentRuns.MinimumSeedsForAVerdict"/>).
     /// </summary>
     public static Inat2021ExperimentConfig Full() => new(
         TrainingProtocols.Inat2021ResNet34("species", Inat2021TrainingData.TargetLevel, 0),
-        Inat2021TrainingData.ComparisonRanks, "family", true, true, true, "baseline", Inat2021Experiment.VerdictSeeds);
+        Inat2021TrainingData.ComparisonRanks, "family", true, true, true, "baseline", ExperimentRuns.VerdictSeeds);
 
     public bool IsStandIn => Template.Dataset.Name != RealDatasets.Inat2021;
 
@@ -84,33 +84,27 @@ public sealed class Inat2021Experiment : IExperiment<Inat2021ExperimentConfig, I
     /// </summary>
     public static Inat2021Result Run(Inat2021ExperimentConfig config, RunPolicy policy) =>
         new(config, config.IsStandIn && policy.Reuse != RunReuse.ReadOnly
-            ? Run(config, FineToCoarse.NotebookOptions(policy))
+            ? Run(config, ExperimentRuns.NotebookOptions(policy))
             : Table(config, policy.RunsRoot));
-
-    /// <summary>Fewer seeds than this give no interval worth the name: such claims are inconclusive by rule.</summary>
-    public const int MinimumSeedsForAVerdict = 3;
-
-    /// <summary>Seeds 0 … <see cref="MinimumSeedsForAVerdict"/> − 1: the Full configs' default, so a Full run can reach a verdict.</summary>
-    public static IReadOnlyList<int> VerdictSeeds => Enumerable.Range(0, MinimumSeedsForAVerdict).ToArray();
 
     /// <summary>
     /// The paper's iNat2021 claims from the table: per taxonomy level the relative error reduction over the baseline, and
     /// the three conditions as error differences (points). Each is a bootstrap over seeds (paired by seed); the rule,
     /// fixed here, is "holds when the 95% interval lies above 0", and inconclusive with fewer than
-    /// <see cref="MinimumSeedsForAVerdict"/> seeds.
+    /// <see cref="ExperimentRuns.MinimumSeedsForAVerdict"/> seeds.
     /// </summary>
     public static IReadOnlyList<Claim> Claims(Inat2021Result result)
     {
         var rows = result.Rows;
         var data = result.Config.IsStandIn ? $"generated stand-in in the iNat2021 format, {result.Config.Seeds.Count} seed(s)" : $"iNat2021 train_mini/val, {result.Config.Seeds.Count} seed(s)";
-        var rule = $"holds when the 95% bootstrap interval over seeds lies above 0 (≥ {MinimumSeedsForAVerdict} seeds)";
+        var rule = $"holds when the 95% bootstrap interval over seeds lies above 0 (≥ {ExperimentRuns.MinimumSeedsForAVerdict} seeds)";
         var baseline = rows.FirstOrDefault(r => r.Kind == Baseline);
         var claims = new List<Claim>();
         Estimate? Paired(IReadOnlyList<double>? a, IReadOnlyList<double>? b, Func<double, double, double> measure) =>
             a is null || b is null || a.Count == 0 || a.Count != b.Count ? null
             : Statistics.Bootstrap(a.Zip(b, measure).ToArray());
         Verdict Rule(Estimate? estimate) =>
-            estimate is not null && estimate.Count < MinimumSeedsForAVerdict ? Verdict.Inconclusive : Verdicts.Above(estimate, 0);
+            estimate is not null && estimate.Count < ExperimentRuns.MinimumSeedsForAVerdict ? Verdict.Inconclusive : Verdicts.Above(estimate, 0);
         void Add(string id, string statement, string paper, Estimate? estimate, string? note = null) =>
             claims.Add(new Claim(id, statement, ClaimSource.Paper, paper, estimate, rule, Rule(estimate), data, note));
         foreach (var level in rows.Where(r => r.Kind == Taxonomy))
@@ -268,7 +262,7 @@ public sealed class Inat2021Experiment : IExperiment<Inat2021ExperimentConfig, I
     /// </summary>
     public static IReadOnlyList<Inat2021Row> Table(Inat2021ExperimentConfig config, string? runsRoot = null)
     {
-        var byConfig = FinishedRuns(runsRoot);
+        var byConfig = ExperimentRuns.FinishedRuns(runsRoot);
         var rows = new List<Inat2021Row>();
         foreach (var group in Cells(config).GroupBy(c => (c.Kind, c.Labelling, c.Config.PretrainingLevel)))
         {
@@ -277,7 +271,7 @@ public sealed class Inat2021Experiment : IExperiment<Inat2021ExperimentConfig, I
             var errors = done.Select(r => r.Summary.TargetSplit("val").Top1Error).ToList();
             int classes = done.Count > 0 ? done[0].Summary.PretrainingClasses : 0;
             rows.Add(new(group.Key.Kind, group.Key.Labelling, group.Key.PretrainingLevel, classes, errors,
-                Median(errors), errors.DefaultIfEmpty(double.NaN).Min(), errors.DefaultIfEmpty(double.NaN).Max(), null, found.Count - done.Count));
+                ExperimentRuns.Median(errors), errors.DefaultIfEmpty(double.NaN).Min(), errors.DefaultIfEmpty(double.NaN).Max(), null, found.Count - done.Count));
         }
         var baseline = rows.First(r => r.Kind == Baseline).MedianError;
         return rows.Select(r => r with { RelativeImprovement = double.IsNaN(baseline) || double.IsNaN(r.MedianError) ? null : RelativeImprovement(baseline, r.MedianError) }).ToList();
@@ -345,19 +339,5 @@ public sealed class Inat2021Experiment : IExperiment<Inat2021ExperimentConfig, I
         }
         if (seeds < 3) lines.Add($"With {seeds} seed(s) there is no interval: differences of a few points may be seed noise. Rerun with more seeds before reading anything into them.");
         return string.Join(Environment.NewLine, lines.Select(l => "- " + l));
-    }
-
-    internal static Dictionary<string, TrainingRunView> FinishedRuns(string? runsRoot)
-    {
-        var result = new Dictionary<string, TrainingRunView>(StringComparer.Ordinal);
-        foreach (var run in TrainingRuns.LoadAll(runsRoot)) result.TryAdd(JsonFiles.Serialize(run.Config), run);
-        return result;
-    }
-
-    internal static double Median(IReadOnlyList<double> values)
-    {
-        if (values.Count == 0) return double.NaN;
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

@@ -13,22 +13,6 @@ using static TorchSharp.torch;
 
 namespace Granularity.Experiments;
 
-/// <summary>How a pretrained body is read out on the target (coarse) labels.</summary>
-public enum Readout
-{
-    /// <summary>Trained directly on the target labels for the whole budget (the baseline row).</summary>
-    Baseline,
-    /// <summary>Linear probe on frozen features: shows what the pretrained features know.</summary>
-    LinearProbe,
-    /// <summary>The paper's protocol: a fresh head, every weight fine-tuned.</summary>
-    FineTuning,
-    /// <summary>LP-then-FT: the probe initialises the head, then every weight is fine-tuned at a low rate (our default).</summary>
-    ProbeThenFineTuning,
-}
-
-/// <summary>Which of the paper's questions a pretraining label set answers.</summary>
-public enum ConditionGroup { Baseline, Hierarchy, TooFine, Random, Clusters, Misaligned }
-
 /// <summary>
 /// The fine-to-coarse experiment on the synthetic hierarchy (paper §4–5 at CPU scale; docs/synthetic-hierarchy.md):
 /// pretrain on each label set, transfer to the 4 superclasses, compare with training on the superclasses directly.
@@ -223,19 +207,8 @@ public sealed class FineToCoarse : IExperiment<FineToCoarseConfig, FineToCoarseR
         if (policy.Reuse == RunReuse.ReadOnly)
             throw new MissingRunsException($"the fine-to-coarse experiment ({config.Name})", [$"{ExperimentName} ({config.Name}) under {policy.RunsRoot}"],
                 [$"eng/granularity experiment fine-to-coarse{(config.Name == "full" ? " --full" : "")}"]);
-        return Run(config, NotebookOptions(policy));
+        return Run(config, ExperimentRuns.NotebookOptions(policy));
     }
-
-    /// <summary>
-    /// The training options of a policy-driven run (notebooks): its runs root and progress; evaluation splits read once, at
-    /// each stage's end (per-epoch curves of test splits are neither shown nor a reason to read them), no TensorBoard files.
-    /// </summary>
-    public static TrainingOptions NotebookOptions(RunPolicy policy) =>
-        new() { RunsRoot = policy.RunsRoot, EvaluateEachEpoch = false, TensorBoard = false, Progress = ProgressOf(policy) };
-
-    /// <summary>The policy's progress reporter as a training callback (at most one update a second, and at each epoch's end).</summary>
-    public static Action<TrainingProgress>? ProgressOf(RunPolicy policy) =>
-        policy.Progress is { } reporter ? ProgressReporters.Throttled(ProgressReporters.To(reporter)) : null;
 
     /// <summary>
     /// The paper's claims on the synthetic hierarchy, each a paired bootstrap over seeds of a hard-image error difference

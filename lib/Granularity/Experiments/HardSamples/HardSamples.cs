@@ -102,22 +102,6 @@ public sealed record HardSamplesConfig(
         Seeds: [0]);
 }
 
-/// <summary>The datasets this experiment adds to <see cref="ExperimentDatasets"/>.</summary>
-public static class HardSampleDatasets
-{
-    /// <summary>
-    /// The synthetic hierarchy with one world (glyphs, test images) for every run seed, as a real dataset is one fixed set of
-    /// images: the run seed then varies the initialisation and data order only, and per-sample results of different seeds
-    /// refer to the same test images.
-    /// </summary>
-    public const string FixedWorldToyName = "synthetic-hierarchy-fixed";
-    public const int FixedWorldSeed = 0;
-
-    /// <summary>Adds the fixed-world synthetic hierarchy to <paramref name="registry"/>.</summary>
-    public static DatasetRegistry AddTo(DatasetRegistry registry) =>
-        registry.Add(FixedWorldToyName, (config, _) => SyntheticHierarchyData.Create(config, FixedWorldSeed));
-}
-
 /// <summary>Per-sample hardness scores of one evaluation split (low = hard), from the reference model.</summary>
 public sealed record HardnessScores(string Split, long[] Indices, int[] Labels, double[] TargetProbability, double[] TargetMargin, double[] CentroidSimilarity)
 {

@@ -13,7 +13,7 @@ public sealed class HardSampleStudy : IExperiment<HardSamplesConfig, HardSamples
 
     /// <summary>Read-only policies never train: missing runs raise <see cref="MissingRunsException"/> with their commands.</summary>
     public static HardSamplesResult Run(HardSamplesConfig config, RunPolicy policy) =>
-        HardSamples.Run(config, policy.RunsRoot, trainMissing: policy.Reuse != RunReuse.ReadOnly, FineToCoarse.NotebookOptions(policy));
+        HardSamples.Run(config, policy.RunsRoot, trainMissing: policy.Reuse != RunReuse.ReadOnly, ExperimentRuns.NotebookOptions(policy));
 
     /// <summary>
     /// The claims, each judged by its rule: the definition finds the known hard images (AUC ≥ 0.8, synthetic only); the

@@ -36,11 +36,11 @@ public sealed record ImageNetExperimentConfig(
     /// <summary>
     /// Full: ViT-B/16 on Google's ImageNet-21k (fall11, ImageNet-1k validation duplicates removed) → ImageNet-1k
     /// (<see cref="TrainingProtocols.ImageNet21kVitB16"/>); levels leaf, 3, 6 and 9 steps up (NLTK first hypernym) [ours];
-    /// the fewest seeds the verdict rule accepts (<see cref="Inat2021Experiment.MinimumSeedsForAVerdict"/>).
+    /// the fewest seeds the verdict rule accepts (<see cref="ExperimentRuns.MinimumSeedsForAVerdict"/>).
     /// </summary>
     public static ImageNetExperimentConfig Full() => new(
         TrainingProtocols.ImageNet21kVitB16(ImageNetTrainingData.LeafLevel, ImageNetTrainingData.TargetLevel, 0),
-        [ImageNetTrainingData.LeafLevel, "imagenet21k-up:3", "imagenet21k-up:6", "imagenet21k-up:9"], Inat2021Experiment.VerdictSeeds);
+        [ImageNetTrainingData.LeafLevel, "imagenet21k-up:3", "imagenet21k-up:6", "imagenet21k-up:9"], ExperimentRuns.VerdictSeeds);
 
     public bool IsStandIn => Template.Dataset.Name != RealDatasets.ImageNet;
 
@@ -79,24 +79,24 @@ public sealed class ImageNetExperiment : IExperiment<ImageNetExperimentConfig, I
     /// <summary>Train-or-read: Quick trains the cells the store lacks; Full, or a read-only policy, only reads the run folders.</summary>
     public static ImageNetResult Run(ImageNetExperimentConfig config, RunPolicy policy) =>
         new(config, config.IsStandIn && policy.Reuse != RunReuse.ReadOnly
-            ? Run(config, FineToCoarse.NotebookOptions(policy))
+            ? Run(config, ExperimentRuns.NotebookOptions(policy))
             : Table(config, policy.RunsRoot));
 
     /// <summary>
     /// Table 1's claims from our table: leaves beat no pretraining, and the leaves beat the coarsest level (accuracy falls
     /// as labels coarsen), as top-1 differences in points, bootstrapped over seeds (paired by seed); "holds when the 95%
-    /// interval lies above 0", inconclusive with fewer than <see cref="Inat2021Experiment.MinimumSeedsForAVerdict"/> seeds.
+    /// interval lies above 0", inconclusive with fewer than <see cref="ExperimentRuns.MinimumSeedsForAVerdict"/> seeds.
     /// </summary>
     public static IReadOnlyList<Claim> Claims(ImageNetResult result)
     {
         var rows = result.Rows;
         var data = result.Config.IsStandIn ? $"generated stand-in (saturated target), {result.Config.Seeds.Count} seed(s)" : $"ImageNet-21k → ImageNet-1k, {result.Config.Seeds.Count} seed(s)";
-        var rule = $"holds when the 95% bootstrap interval over seeds lies above 0 (≥ {Inat2021Experiment.MinimumSeedsForAVerdict} seeds)";
+        var rule = $"holds when the 95% bootstrap interval over seeds lies above 0 (≥ {ExperimentRuns.MinimumSeedsForAVerdict} seeds)";
         var baseline = rows.FirstOrDefault(r => r.IsBaseline);
         var levels = rows.Where(r => !r.IsBaseline && r.Top1.Count > 0).OrderByDescending(r => r.Classes).ToList();
         Estimate? Gap(ImageNetRow? a, ImageNetRow? b) =>
             a is null || b is null || a.Top1.Count == 0 || a.Top1.Count != b.Top1.Count ? null : Statistics.Bootstrap(a.Top1.Zip(b.Top1, (x, y) => x - y).ToArray());
-        Verdict Rule(Estimate? e) => e is not null && e.Count < Inat2021Experiment.MinimumSeedsForAVerdict ? Verdict.Inconclusive : Verdicts.Above(e, 0);
+        Verdict Rule(Estimate? e) => e is not null && e.Count < ExperimentRuns.MinimumSeedsForAVerdict ? Verdict.Inconclusive : Verdicts.Above(e, 0);
         var leaves = levels.FirstOrDefault();
         var coarsest = levels.Count > 1 ? levels[^1] : null;
         var leafGain = Gap(leaves, baseline);
@@ -173,7 +173,7 @@ public sealed class ImageNetExperiment : IExperiment<ImageNetExperimentConfig, I
     /// <summary>Our table from finished run folders (matched by config, not library version); missing cells counted, not trained.</summary>
     public static IReadOnlyList<ImageNetRow> Table(ImageNetExperimentConfig config, string? runsRoot = null)
     {
-        var byConfig = Inat2021Experiment.FinishedRuns(runsRoot);
+        var byConfig = ExperimentRuns.FinishedRuns(runsRoot);
         return Cells(config).GroupBy(c => c.PretrainingLevel).Select(group =>
         {
             var found = group.Select(c => byConfig.GetValueOrDefault(Core.JsonFiles.Serialize(c))).ToList();
@@ -181,7 +181,7 @@ public sealed class ImageNetExperiment : IExperiment<ImageNetExperimentConfig, I
             var top1 = done.Select(r => 100 * (1 - r.Summary.TargetSplit("val").Top1Error)).ToList();
             bool isBaseline = group.Key == ImageNetTrainingData.TargetLevel;
             int classes = done.Count > 0 ? (isBaseline ? done[0].Summary.TargetClasses : done[0].Summary.PretrainingClasses) : 0;
-            return new ImageNetRow(group.Key, classes, isBaseline, top1, Inat2021Experiment.Median(top1), found.Count - done.Count);
+            return new ImageNetRow(group.Key, classes, isBaseline, top1, ExperimentRuns.Median(top1), found.Count - done.Count);
         }).ToList();
     }
 
