@@ -22,6 +22,19 @@ if [ "$what" = theory ]; then
 else
   seeds=0,1,2,3,4; [ "$quick" = --quick ] && seeds=0,1,2
   "$root/eng/granularity" experiment real-images --standard --headline "$out/omniglot-csharp.json" --seeds "$seeds"
-  nice -n 10 "$peer" "$root/eng/reference/omniglot_reference.py" --seeds "$seeds" --threads 1 ${OMNIGLOT_REFERENCE_ARGS:-} --out "$out/omniglot-pytorch.json"
+  # The reference gets Standard's protocol from the C# headline's config block (every value an option of its own).
+  # Its leaf pretraining serves every readout, so it pretrains epochs - ft_epochs, the fine-tuning readout's budget.
+  read -r -a protocol < <("$peer" - "$out/omniglot-csharp.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["config"]
+args = ["--image-size", c["image_size"], "--channels", c["channels"], "--pool", c["pool"], "--shift", c["shift"],
+        "--epochs", c["epochs"], "--pretrain-epochs", c["epochs"] - c["ft_epochs"], "--ft-epochs", c["ft_epochs"],
+        "--ft-lr", c["ft_lr"], "--lp-then-ft-epochs", c["lp_then_ft_epochs"], "--lp-then-ft-lr", c["lp_then_ft_lr"],
+        "--lp-epochs", c["lp_epochs"], "--lp-lr", c["lp_lr"], "--lr", c["lr"], "--batch-size", c["batch_size"],
+        "--optimizer", c["optimizer"], "--schedule", c["schedule"]]
+print(" ".join(str(a) for a in args))
+PY
+)
+  nice -n 10 "$peer" "$root/eng/reference/omniglot_reference.py" --seeds "$seeds" --threads "${REFERENCE_THREADS:-1}" "${protocol[@]}" ${OMNIGLOT_REFERENCE_ARGS:-} --out "$out/omniglot-pytorch.json"
   "$peer" "$root/eng/reference/compare.py" --allow-config-difference "$out/omniglot-csharp.json" "$out/omniglot-pytorch.json"
 fi

@@ -54,6 +54,10 @@ def parse_args(argv):
     g.add_argument("--epochs", type=int, default=12, help="baseline and pretraining epochs")
     g.add_argument("--ft-epochs", type=int, default=4, help="fine-tuning epochs (leaf_ft, instance_ft, lp_then_ft)")
     g.add_argument("--lp-epochs", type=int, default=20, help="linear-probe epochs on frozen features")
+    g.add_argument("--pretrain-epochs", type=int, default=None,
+                   help="epochs of the leaf and instance pretraining (default: --epochs); the same-total-budget protocol passes --epochs minus --ft-epochs")
+    g.add_argument("--lp-then-ft-epochs", type=int, default=None, help="fine-tuning epochs after the probe (default: --ft-epochs)")
+    g.add_argument("--lp-then-ft-lr", type=float, default=None, help="fine-tuning rate after the probe (default: --ft-lr)")
     g.add_argument("--batch-size", type=int, default=64)
     g.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
     g.add_argument("--lr", type=float, default=1e-3, help="learning rate of baseline and pretraining")
@@ -69,6 +73,7 @@ def parse_args(argv):
     args.data = args.data or default_data_folder()
     args.ft_lr = args.lr if args.ft_lr is None else args.ft_lr
     args.lp_lr = 10 * args.lr if args.lp_lr is None else args.lp_lr
+    args.lp_then_ft_lr = args.ft_lr if args.lp_then_ft_lr is None else args.lp_then_ft_lr
     try:
         args.seed_list = [int(s) for s in args.seeds.split(",") if s.strip()]
     except ValueError:
@@ -94,6 +99,11 @@ def parse_args(argv):
               ("epochs", args.epochs >= 1, ">= 1"), ("ft_epochs", args.ft_epochs >= 0, ">= 0"),
               ("lp_epochs", args.lp_epochs >= 0, ">= 0"), ("batch_size", args.batch_size >= 1, ">= 1"),
               ("shift", args.shift >= 0, ">= 0"), ("lr", args.lr > 0, "> 0"), ("seeds", bool(args.seed_list), "a seed")]
+    if args.pretrain_epochs is None:
+        args.pretrain_epochs = args.epochs
+    if args.lp_then_ft_epochs is None:
+        args.lp_then_ft_epochs = args.ft_epochs
+    checks += [("pretrain_epochs", args.pretrain_epochs >= 1, ">= 1"), ("lp_then_ft_epochs", args.lp_then_ft_epochs >= 0, ">= 0")]
     for field, ok, expected in checks:
         if not ok:
             p.error(f"--{field.replace('_', '-')}: expected {expected}")
@@ -286,7 +296,7 @@ def run_seed(data, args, seed, log):
         start = time.perf_counter()
         leaf_body, features = make_body(args)
         leaf_head = nn.Linear(features, data.characters)
-        train(leaf_body, leaf_head, tr["x"], tr["character"], args.epochs, args.lr, args, generator)
+        train(leaf_body, leaf_head, tr["x"], tr["character"], args.pretrain_epochs, args.lr, args, generator)
         seconds["leaf_pretrain"] = time.perf_counter() - start
         if "leaf_mapped_up" in arms:
             score("leaf_mapped_up", leaf_body, leaf_head, mapped_up=True)
@@ -305,7 +315,7 @@ def run_seed(data, args, seed, log):
             seconds["leaf_lp"] = time.perf_counter() - start
             if "leaf_lp_then_ft" in arms:
                 start = time.perf_counter()
-                train(body, head, tr["x"], tr["alphabet"], args.ft_epochs, args.ft_lr, args, generator)
+                train(body, head, tr["x"], tr["alphabet"], args.lp_then_ft_epochs, args.lp_then_ft_lr, args, generator)
                 score("leaf_lp_then_ft", body, head)
                 seconds["leaf_lp_then_ft"] = time.perf_counter() - start
 
@@ -313,7 +323,7 @@ def run_seed(data, args, seed, log):
         start = time.perf_counter()
         body, features = make_body(args)
         head = nn.Linear(features, len(tr["x"]))
-        train(body, head, tr["x"], tr["instance"], args.epochs, args.lr, args, generator)
+        train(body, head, tr["x"], tr["instance"], args.pretrain_epochs, args.lr, args, generator)
         head = nn.Linear(features, data.alphabets)
         train(body, head, tr["x"], tr["alphabet"], args.ft_epochs, args.ft_lr, args, generator)
         score("instance_ft", body, head)
@@ -344,6 +354,7 @@ def config_of(args, data):
     return {"dataset": "omniglot-small", "image_size": args.image_size, "resize": args.resize,
             "channels": args.channel_list, "pool": args.pool, "batch_norm": bool(args.batch_norm),
             "shift": args.shift, "epochs": args.epochs, "ft_epochs": args.ft_epochs, "lp_epochs": args.lp_epochs,
+            "pretrain_epochs": args.pretrain_epochs, "lp_then_ft_epochs": args.lp_then_ft_epochs, "lp_then_ft_lr": args.lp_then_ft_lr,
             "batch_size": args.batch_size, "optimizer": args.optimizer, "learning_rate": args.lr,
             "ft_learning_rate": args.ft_lr, "lp_learning_rate": args.lp_lr, "momentum": args.momentum,
             "weight_decay": args.weight_decay, "schedule": args.schedule, "train_drawers": args.train_drawers,

@@ -47,10 +47,23 @@ public static class RealImagesCommands
                 (_, _, true) => RealImagesConfig.Standard(),
                 _ => RealImagesConfig.Quick(),
             };
+            // Standard's thread count is part of its config: `--standard --threads 1` is the thread check's twin run.
+            if (parse.GetValue(standard) && parse.GetValue(configFile) is null && parse.GetValue(threads) is > 0 and var standardThreads)
+                config = standardThreads switch
+                {
+                    1 => RealImagesConfig.StandardOneThread(),
+                    var n when n == config.Threads => config,
+                    var n => config with { Name = $"standard-{n}-threads", Threads = n },
+                };
             if (parse.GetList(seeds) is { } chosen) config = config with { Seeds = chosen };
             config = config.Validated();
             TrainingCliOptions.ApplyThreads(parse, threads);
-            if (parse.GetValue(bench)) return Bench(config);
+            if (parse.GetValue(bench))
+            {
+                if (config.Channels is not null)
+                    throw new ArgumentException($"--bench measures the pilot body [16, 32, Width] against eng/bench/real_images_step_torch.py; config '{config.Name}' has the body [{string.Join(", ", config.Channels)}], which the peer script does not build yet");
+                return Bench(config);
+            }
             var root = parse.GetValue(runs) is { } r ? Path.GetFullPath(r) : null;
             var dataRoot = parse.GetValue(data) is { } d ? Path.GetFullPath(d) : null;
             if (parse.GetValue(slurm.Submit)) return SubmitChain(parse, config, root ?? ProjectPaths.RunsRoot, dataRoot, slurm);

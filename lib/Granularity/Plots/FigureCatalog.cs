@@ -285,7 +285,7 @@ public static class FigureCatalog
 
     private static RealImagesResult RealImagesResult(FigureContext context) =>
         context.Memo("real-images", () =>
-            Experiments.RealImages.TryLoad(context.Full ? RealImagesConfig.Full() : RealImagesConfig.Quick(), context.RunsRoot)
+            Experiments.RealImages.TryLoad(context.Full ? RealImagesConfig.Full() : RealImagesShown.Choose(context.RunsRoot).Config, context.RunsRoot)
             ?? throw new MissingRunsException("the real-image experiment (notebook 08)",
                 [$"{Experiments.RealImages.ExperimentName} ({(context.Full ? "Full: Omniglot" : "Quick: Omniglot small subsets")})"],
                 [$"eng/granularity experiment real-images{(context.Full ? " --dataset omniglot" : "")}{RunsOption(context)}"]));

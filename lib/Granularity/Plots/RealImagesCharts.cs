@@ -10,7 +10,7 @@ public static class RealImagesCharts
 {
     private static string DataName(RealImagesResult result) => result.Config.Dataset switch
     {
-        RealImageDataset.OmniglotSmall => "Omniglot small subsets",
+        RealImageDataset.OmniglotSmall => $"Omniglot small subsets, {result.Config.Name}",
         RealImageDataset.Omniglot => "Omniglot",
         _ => "CIFAR-100",
     };

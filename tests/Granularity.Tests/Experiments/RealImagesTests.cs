@@ -76,7 +76,7 @@ public sealed class RealImagesTests
         RealImagesConfig.Quick().Validated();
         RealImagesConfig.Full().Validated();
         RealImagesConfig.FullCifar100().Validated();
-        Assert.True(RealImagesConfig.Quick().Seeds.Count >= 5);
+        Assert.True(RealImagesConfig.Standard().Seeds.Count >= 5 && RealImagesConfig.Quick().Seeds.Count >= 3);
         void Bad(RealImagesConfig config, string field) => Assert.Contains($"RealImagesConfig.{field}", Assert.Throws<ArgumentException>(() => config.Validated()).Message);
         Bad(RealImagesConfig.Quick() with { Seeds = [0, 100] }, nameof(RealImagesConfig.ReferenceSeed));
         Bad(RealImagesConfig.FullCifar100() with { LabelSets = ["drawing"] }, nameof(RealImagesConfig.LabelSets));
@@ -93,7 +93,8 @@ public sealed class RealImagesTests
             LabelSets: ["leaf", "kmeans_within_4", "kmeans_across_4", "rand_nested", "drawing", "instance"],
             Readouts: [Readout.LinearProbe, Readout.FineTuning, Readout.ProbeThenFineTuning],
             Schedules: [], ScheduleProvenance: "searched", Search: new ScheduleSearch([3], [3e-3], Seed: 7),
-            ImageSize: 12, Width: 8, BatchSize: 128, TransferEpochs: 1, ProbeEpochs: 2);
+            ImageSize: 12, Width: 8, BatchSize: 128, TransferEpochs: 1, ProbeEpochs: 2,
+            Channels: [8, 8, 8], Pool: Granularity.Training.Models.FeaturePool.Flatten, ShiftPixels: 1, ProbeThenFineTuningEpochs: 2);
         // 3 alphabets × 4 characters × 20 generated drawings: every code path in seconds.
         var zip = RealImageReaderTests.WriteZip(folder, "images_background_small1.zip",
             RealImageReaderTests.Drawings("Alpha", 4).Concat(RealImageReaderTests.Drawings("Beta", 4)).Concat(RealImageReaderTests.Drawings("Gamma", 4)));
@@ -133,8 +134,8 @@ public sealed class RealImagesTests
         File.Delete(Path.Combine(first.Folder, "summary.json"));
         File.Delete(Path.Combine(first.Folder, "arm-0-instance.json"));
         var resumed = RealImages.Run(resumedConfig with { Schedules = result.Config.Schedules }, folder.Path, data: set);
-        Assert.Equal(first.Rows.Where(r => r.LabelSet != "instance").Select(r => r.Correct), resumed.Rows.Where(r => r.LabelSet != "instance").Select(r => r.Correct));
-        Assert.Equal(first.Rows.Count, resumed.Rows.Count);
+        // The killed arm, trained again, gives the same numbers image by image, and so does every arm read back.
+        Assert.Equal(first.Rows.Select(r => (r.LabelSet, r.Readout, r.Correct)), resumed.Rows.Select(r => (r.LabelSet, r.Readout, r.Correct)));
     }
 }
 

@@ -12,6 +12,9 @@ public sealed record ProtocolPoint(int ImageSize, int Blocks, int Width, Feature
 {
     public IReadOnlyList<int> Channels() => Enumerable.Repeat(Width, Blocks).ToArray();
 
+    /// <summary>Multiply-accumulates per image (one channel in): what "cheaper" means in the study's rule.</summary>
+    public long Cost() => ConvNetBody.MultiplyAccumulates(Channels(), 1, ImageSize);
+
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"{ImageSize} px, {Blocks}×{Width} ch, {Pool}, shift {ShiftPixels}, lr {LearningRate:g3}");
 }
@@ -23,7 +26,8 @@ public sealed record ProtocolPoint(int ImageSize, int Blocks, int Width, Feature
 /// </summary>
 /// <remarks>
 /// The rules, fixed before the study ran: a cell's score is the minimum over epochs of the seed-mean validation error,
-/// smoothed over <see cref="SmoothingWindow"/> epochs; the best score wins, ties to the earlier (cheaper) grid value. A
+/// smoothed over <see cref="SmoothingWindow"/> epochs; the best score wins, but a value within <see cref="EquivalenceMargin"/> of it
+/// that costs fewer multiply-accumulates per image wins instead (Standard must run in 15 minutes on two cores). A
 /// numeric choice on its grid's edge extends the grid by one step in that direction (at most <see cref="MaxExtensions"/>
 /// times); a natural bound (no shift, one transfer epoch) is not an edge. The epoch budget is the first epoch within
 /// <see cref="PlateauTolerance"/> of the smoothed minimum, and that minimum must lie before the last epoch trained.
@@ -44,19 +48,20 @@ public sealed record ProtocolStudyConfig(
     IReadOnlyList<double> ProbeThenFineTuningFactors,
     int SmoothingWindow = 3,
     double PlateauTolerance = 0.005,
+    double EquivalenceMargin = 0.005,
     int MaxExtensions = 2,
     int BatchSize = 128)
 {
     public static ProtocolStudyConfig Default() => new(
-        Start: new ProtocolPoint(28, 4, 64, FeaturePool.GlobalMax, 2, 2e-3),
-        ImageSizes: [16, 22, 28, 34],
+        Start: new ProtocolPoint(28, 4, 32, FeaturePool.GlobalMax, 2, 2e-3),
+        ImageSizes: [16, 22, 28],
         BlockCounts: [3, 4],
         Widths: [32, 48, 64],
         Pools: [FeaturePool.GlobalMax, FeaturePool.GlobalAverage, FeaturePool.Flatten],
-        Shifts: [0, 1, 2, 3],
+        Shifts: [0, 1, 2],
         LearningRates: [1e-3, 2e-3, 4e-3],
         Seeds: [1000, 1001],
-        MaxEpochs: 24,
+        MaxEpochs: 20,
         TransferEpochGrid: [1, 2, 4],
         FineTuningFactors: [0.03, 0.1, 0.3],
         ProbeThenFineTuningFactors: [0.01, 0.03, 0.1]);
@@ -91,7 +96,7 @@ public sealed record ProtocolStudyConfig(
 }
 
 /// <summary>One cell of the study: a protocol and its seed-mean validation curve.</summary>
-public sealed record ProtocolCell(string Stage, string Value, ProtocolPoint Point, int Epochs, double[] ValidationCurve, double Score, int BestEpoch);
+public sealed record ProtocolCell(string Stage, string Value, ProtocolPoint Point, int Epochs, double[] ValidationCurve, double Score, int BestEpoch, double SecondsPerEpoch, bool Chosen = false);
 
 /// <summary>One readout budget tried on the leaf arm.</summary>
 public sealed record ReadoutBudgetCell(string Readout, int TransferEpochs, double LearningRateFactor, double ValidationError);
@@ -117,6 +122,13 @@ public static class RealImageProtocolStudy
         return (summary, folder.Path);
     }
 
+    /// <summary>The finished default study under <paramref name="runsRoot"/>, or null (never trains).</summary>
+    public static (ProtocolStudySummary Summary, string Folder)? TryLoad(string? runsRoot = null)
+    {
+        var lookup = new RunStore(runsRoot ?? ProjectPaths.RunsRoot).TryRead<ProtocolStudyConfig, ProtocolStudySummary>(ExperimentName, ProtocolStudyConfig.Default().Validated(), ResultVersion.OfLayer("Experiments"));
+        return lookup.IsFresh ? (lookup.Summary!, lookup.Folder.Path) : null;
+    }
+
     private static ProtocolStudySummary Study(ProtocolStudyConfig config, RunFolder run, Action<string> log)
     {
         var clock = Stopwatch.StartNew();
@@ -132,14 +144,14 @@ public static class RealImageProtocolStudy
         int maxEpochs = config.MaxEpochs;
         ProtocolCell Cell(string stage, string value, ProtocolPoint point)
         {
-            var file = run.File($"cell-{RunStore.ConfigKey("cell", new { point, maxEpochs })[..16]}.json");
+            var file = run.File($"cell-{RunStore.ConfigKey("cell", new { point, maxEpochs, config.Seeds })}.json");
             if (File.Exists(file)) return JsonFiles.Read<ProtocolCell>(file) with { Stage = stage, Value = value };
             var cellClock = Stopwatch.StartNew();
             var curves = config.Seeds.Select(seed => BaselineCurve(config, Data(point.ImageSize), point, seed, maxEpochs)).ToList();
             var mean = Enumerable.Range(0, maxEpochs).Select(e => curves.Average(c => c[e])).ToArray();
             var smooth = Smooth(mean, config.SmoothingWindow);
             int best = Array.IndexOf(smooth, smooth.Min());
-            var cell = new ProtocolCell(stage, value, point, maxEpochs, mean, smooth[best], best + 1);
+            var cell = new ProtocolCell(stage, value, point, maxEpochs, mean, smooth[best], best + 1, cellClock.Elapsed.TotalSeconds / (maxEpochs * config.Seeds.Count));
             JsonFiles.Write(file, cell);
             log(string.Create(CultureInfo.InvariantCulture, $"protocol {stage} = {value} ({point.Describe()}): validation error {cell.Score:0.000} at epoch {cell.BestEpoch} ({cellClock.Elapsed.TotalSeconds:0} s)"));
             return cell;
@@ -152,14 +164,16 @@ public static class RealImageProtocolStudy
             for (int extension = 0; ; extension++)
             {
                 var scored = values.Select(v => (Value: v, Cell: Cell(name, Convert.ToString(v, CultureInfo.InvariantCulture)!, with(point, v)))).ToList();
-                cells.AddRange(scored.Select(s => s.Cell));
-                var bestIndex = scored.Select((s, i) => (s.Cell.Score, i)).Min().i;
+                // The best score wins; a value within the equivalence margin of it that costs less wins instead.
+                var top = scored.Min(s => s.Cell.Score);
+                var bestIndex = scored.Select((s, i) => (s.Cell, i)).Where(x => x.Cell.Score <= top + config.EquivalenceMargin)
+                    .OrderBy(x => x.Cell.Point.Cost()).ThenBy(x => x.Cell.Score).First().i;
                 var best = scored[bestIndex].Value;
                 T? next = extend is null ? null : bestIndex == 0 ? extend(values[0], false) : bestIndex == values.Count - 1 ? extend(values[^1], true) : null;
-                if (next is null) return with(point, best);
-                if (extension >= config.MaxExtensions)
+                if (next is null || extension >= config.MaxExtensions)
                 {
-                    notes.Add($"{name}: the choice {best} still sits on the grid's edge after {config.MaxExtensions} extensions");
+                    if (next is not null) notes.Add($"{name}: the choice {best} still sits on the grid's edge after {config.MaxExtensions} extensions");
+                    cells.AddRange(scored.Select(s => s.Cell with { Chosen = Equals(s.Value, best) }));
                     return with(point, best);
                 }
                 notes.Add($"{name}: {best} won on the grid's edge; the grid was extended by {next}");
@@ -324,9 +338,9 @@ public static class RealImageProtocolStudy
 
     private static void WriteTables(RunFolder run, List<ProtocolCell> cells, List<ReadoutBudgetCell> readouts)
     {
-        var lines = new List<string> { "stage,value,image_size,blocks,width,pool,shift,learning_rate,epochs,score,best_epoch,curve" };
+        var lines = new List<string> { "stage,value,image_size,blocks,width,pool,shift,learning_rate,epochs,score,best_epoch,seconds_per_epoch,chosen,curve" };
         lines.AddRange(cells.Select(c => string.Create(CultureInfo.InvariantCulture,
-            $"{c.Stage},{c.Value.Replace(',', ';')},{c.Point.ImageSize},{c.Point.Blocks},{c.Point.Width},{c.Point.Pool},{c.Point.ShiftPixels},{c.Point.LearningRate},{c.Epochs},{c.Score:0.0000},{c.BestEpoch},{string.Join(';', c.ValidationCurve.Select(v => v.ToString("0.0000", CultureInfo.InvariantCulture)))}")));
+            $"{c.Stage},{c.Value.Replace(',', ';')},{c.Point.ImageSize},{c.Point.Blocks},{c.Point.Width},{c.Point.Pool},{c.Point.ShiftPixels},{c.Point.LearningRate},{c.Epochs},{c.Score:0.0000},{c.BestEpoch},{c.SecondsPerEpoch:0.00},{(c.Chosen ? 1 : 0)},{string.Join(';', c.ValidationCurve.Select(v => v.ToString("0.0000", CultureInfo.InvariantCulture)))}")));
         AtomicFile.WriteAllText(run.File("protocol-study.csv"), string.Join('\n', lines) + "\n");
         var readoutLines = new List<string> { "readout,transfer_epochs,learning_rate_factor,validation_error" };
         readoutLines.AddRange(readouts.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Readout},{r.TransferEpochs},{r.LearningRateFactor},{r.ValidationError:0.0000}")));
@@ -338,10 +352,10 @@ public static class RealImageProtocolStudy
     {
         var text = new System.Text.StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Protocol study on the validation split (drawers 15–16), baseline seed-mean validation error at each cell's plateau; run folder `{folder}`, {s.Seconds / 60:0.0} min.\n");
-        text.AppendLine("| stage | value | protocol | validation error | at epoch |");
-        text.AppendLine("|---|---|---|---|---|");
+        text.AppendLine("| stage | value | protocol | validation error | at epoch | s per epoch |");
+        text.AppendLine("|---|---|---|---|---|---|");
         foreach (var c in s.Cells)
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {c.Stage} | {c.Value} | {c.Point.Describe()} | {c.Score:0.000} | {c.BestEpoch} of {c.Epochs} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {c.Stage} | {(c.Chosen ? $"**{c.Value}**" : c.Value)} | {c.Point.Describe()} | {c.Score:0.000} | {c.BestEpoch} of {c.Epochs} | {c.SecondsPerEpoch:0.0} |");
         text.AppendLine().AppendLine("| readout (leaf arm) | transfer epochs | rate factor | validation error |");
         text.AppendLine("|---|---|---|---|");
         foreach (var r in s.Readouts)

@@ -20,10 +20,14 @@ public sealed class RealImageTrainer : IDisposable
     private readonly Tensor trainImages;
     private readonly Dictionary<string, Tensor> evaluationImages = new(StringComparer.Ordinal);
 
-    public RealImageTrainer(HierarchicalImageSet set, RealImageNetwork network, int batchSize)
+    private readonly Func<nn.Module<Tensor, Tensor>>? bodyFactory;
+
+    /// <summary>A trainer over <paramref name="set"/>; <c>body</c>, when given, makes every model's body instead of the network's conv body (tests with known answers).</summary>
+    public RealImageTrainer(HierarchicalImageSet set, RealImageNetwork network, int batchSize, Func<nn.Module<Tensor, Tensor>>? body = null)
     {
         Set = set;
         Network = network;
+        bodyFactory = body;
         BatchSize = batchSize;
         trainImages = ImagesOf(set.Train);
     }
@@ -61,7 +65,7 @@ public sealed class RealImageTrainer : IDisposable
     public Classifier NewModel(int classes, int seed)
     {
         TorchRuntime.Seed(SeedMix.Combine(seed, "init"));
-        var model = new Classifier(new ConvNetBody(Network.Channels, Network.Pool, Set.Channels, Set.ImageSize), classes);
+        var model = new Classifier(bodyFactory?.Invoke() ?? new ConvNetBody(Network.Channels, Network.Pool, Set.Channels, Set.ImageSize), classes);
         model.to(TorchRuntime.Device);
         return model;
     }
@@ -161,9 +165,9 @@ public sealed class RealImageTrainer : IDisposable
     public Classifier Probe(Classifier model, int[] labels, int classes, int epochs, double learningRate, int seed)
     {
         using var features = Features(model, trainImages);
+        TorchRuntime.Seed(SeedMix.Combine(seed, "probe"));
         var withHead = model.WithNewHead(classes);
         withHead.to(TorchRuntime.Device);
-        TorchRuntime.Seed(SeedMix.Combine(seed, "probe"));
         using var optimizer = optim.Adam(withHead.Head.parameters(), learningRate);
         using var targets = tensor(labels.Select(l => (long)l).ToArray(), ScalarType.Int64);
         var random = new Random(SeedMix.Combine(seed, "probe-order"));

@@ -48,7 +48,8 @@ public sealed record RealImagesConfig(
     int ShiftPixels = 0,                           // training-time random shifts of up to this many px (zero fill), per image and epoch
     int ProbeThenFineTuningEpochs = 0,             // LP-then-FT: of the total epochs, the share trained on the target after the probe (0: TransferEpochs)
     double ProbeThenFineTuningLearningRateFactor = 0.05, // LP-then-FT rate = the arm's rate × this
-    double? CompetenceFloor = null)                // the baseline's median test error must be at most this, or no claim gets a verdict
+    double? CompetenceFloor = null,                // the baseline's median test error must be at most this, or no claim gets a verdict
+    int Threads = 0)                               // torch threads while training (0: the process's setting); in the run's key, so 1- and 2-thread runs sit side by side
     : IExperimentConfig<RealImagesConfig>
 {
     /// <summary>The readout the paper uses (fine-tuning the whole network on the target), marked in every table.</summary>
@@ -81,6 +82,7 @@ public sealed record RealImagesConfig(
         Check(TransferLearningRateFactor is > 0 and <= 10, nameof(TransferLearningRateFactor), "in (0, 10]", TransferLearningRateFactor);
         Check(ProbeThenFineTuningLearningRateFactor is > 0 and <= 10, nameof(ProbeThenFineTuningLearningRateFactor), "in (0, 10]", ProbeThenFineTuningLearningRateFactor);
         Check(CompetenceFloor is null or (> 0 and < 1), nameof(CompetenceFloor), "null or in (0, 1)", CompetenceFloor?.ToString(CultureInfo.InvariantCulture) ?? "null");
+        Check(Threads is >= 0 and <= 1024, nameof(Threads), "in [0, 1024] (0: the process's setting)", Threads);
         return this;
     }
 
@@ -89,21 +91,26 @@ public sealed record RealImagesConfig(
         ?? throw new ArgumentException($"RealImagesConfig '{Name}' has no schedule for '{labelSet}'; run the search (granularity experiment real-images --search) or use a config with Schedules for every arm");
 
     /// <summary>
-    /// Quick: the committed Omniglot small subsets, 5 seeds, the arms that carry each claim, LP / full FT / mapped-up
-    /// readouts. Schedules: chosen on validation by <see cref="RealImages.SearchSchedules"/> once and committed (see provenance).
+    /// Quick: Standard's protocol (the same resolution, body, shifts, schedules and readouts) with fewer seeds and arms,
+    /// so a Quick verdict is a noisier Standard verdict.
     /// </summary>
-    public static RealImagesConfig Quick() => new(
-        Name: "quick",
-        Dataset: RealImageDataset.OmniglotSmall,
-        Seeds: [0, 1, 2, 3, 4],
-        LabelSets: ["leaf", "kmeans_within_4", "kmeans_across_4", "rand_nested", "rand_across", "drawing", "instance"],
-        Readouts: [Readout.LinearProbe, Readout.FineTuning],
-        Schedules: QuickSchedules,
-        ScheduleProvenance: QuickScheduleProvenance,
-        Search: ScheduleSearch.Default());
+    public static RealImagesConfig Quick() => Standard() with
+    {
+        Name = "quick",
+        Seeds = QuickSeeds,
+        LabelSets = QuickLabelSets,
+        Schedules = Standard().Schedules.Where(a => a.LabelSet == RealImageLabelSets.Target || QuickLabelSets.Contains(a.LabelSet)).ToList(),
+        Threads = 0,
+    };
 
-    /// <summary>The arms of Standard: every label set the claims compare.</summary>
-    public static IReadOnlyList<string> StandardLabelSets { get; } = ["leaf", "kmeans_within_4", "kmeans_across_4", "rand_nested", "rand_across", "drawing", "instance"];
+    private static readonly IReadOnlyList<int> QuickSeeds = [0, 1, 2];
+
+    /// <summary>
+    /// The arms of Standard: the leaf, the intermediate level and the three conditions (random nested labels, clusters
+    /// across alphabets, one label per image). Random labels across alphabets and the drawing number run in Full (and from
+    /// a config file): with them Standard would not fit 15 minutes on two cores.
+    /// </summary>
+    public static IReadOnlyList<string> StandardLabelSets { get; } = ["leaf", "kmeans_within_4", "kmeans_across_4", "rand_nested", "instance"];
 
     /// <summary>
     /// Standard: the protocol notebook 08 teaches from, on the committed Omniglot small subsets. Its resolution, body,
@@ -112,11 +119,17 @@ public sealed record RealImagesConfig(
     /// baseline's schedule. The competence floor: the baseline's median test error must be ≤ 0.16.
     /// </summary>
     public static RealImagesConfig Standard() => RealImageProtocolStudy.StandardFrom(StandardProtocol, StandardEpochs, 2, 0.1, 2, 0.03, [0, 1, 2, 3, 4])
-        with { ScheduleProvenance = StandardProvenance };
+        with { ScheduleProvenance = StandardProvenance, Threads = 2 };
 
     private static readonly ProtocolPoint StandardProtocol = new(28, 4, 64, FeaturePool.GlobalMax, 2, 2e-3);
     private const int StandardEpochs = 16;
     private const string StandardProvenance = "PLACEHOLDER";
+
+    /// <summary>Standard's arms that Quick keeps: the leaf claim (under every readout) and condition 3 (one label per image).</summary>
+    public static IReadOnlyList<string> QuickLabelSets { get; } = ["leaf", "instance"];
+
+    /// <summary>The 1-thread twin of Standard: the thread check's second run (its verdicts must match Standard's).</summary>
+    public static RealImagesConfig StandardOneThread() => Standard() with { Name = "standard-1-thread", Threads = 1 };
 
     /// <summary>Full Omniglot (from `data prepare --dataset omniglot`): every arm, three intermediate sizes, every readout; schedules searched on validation first.</summary>
     public static RealImagesConfig Full() => new(
@@ -143,20 +156,6 @@ public sealed record RealImagesConfig(
         LabelSets = ["leaf", "kmeans_within_2", "kmeans_across_2", "rand_nested", "rand_across", "instance"],
     };
 
-    // Chosen by `granularity experiment real-images --search` (grid epochs {3, 6} × Adam lr {2e-3, 5e-3}, every arm alike,
-    // the baseline included, validation = drawings 15–16), run once on 2026-12-01 with --threads 1; search.csv of that run holds every cell.
-    private static readonly IReadOnlyList<ArmSchedule> QuickSchedules =
-    [
-        new("target", 6, 0.005, 0.27892561983471076),
-        new("leaf", 6, 0.005, 0.3760330578512397),
-        new("kmeans_within_4", 6, 0.005, 0.3367768595041322),
-        new("kmeans_across_4", 6, 0.005, 0.3760330578512397),
-        new("rand_nested", 6, 0.005, 0.4359504132231405),
-        new("rand_across", 6, 0.005, 0.5103305785123967),
-        new("drawing", 6, 0.005, 0.5289256198347108),
-        new("instance", 6, 0.002, 0.6239669421487604),
-    ];
-    private const string QuickScheduleProvenance = "chosen on the validation split (drawings 15–16) by `granularity experiment real-images --search`, grid epochs {3, 6} × lr {2e-3, 5e-3}, run once on 2026-12-01 (1 thread) and committed";
 }
 
 /// <summary>One (seed, label set, readout) of the experiment: target error on the test split, overall and on easy / hard images.</summary>
@@ -197,6 +196,30 @@ public sealed class RealImagesExperiment : IExperiment<RealImagesConfig, RealIma
     };
 
     public static IReadOnlyList<Claim> Claims(RealImagesResult result) => RealImagesClaims.Claims(result);
+}
+
+/// <summary>What notebook 08 shows: Standard when its run folder exists, Quick otherwise, and the thread check's twin run when it exists.</summary>
+public sealed record RealImagesShown(RealImagesConfig Config, bool IsStandard, RealImagesResult? OneThread)
+{
+    /// <summary>Standard's finished run under <paramref name="runsRoot"/> if there is one, else Quick (which the notebook runs).</summary>
+    public static RealImagesShown Choose(string? runsRoot = null)
+    {
+        var standard = RealImagesConfig.Standard();
+        if (RealImages.TryLoad(standard, runsRoot) is null) return new(RealImagesConfig.Quick(), false, null);
+        return new(standard, true, RealImages.TryLoad(RealImagesConfig.StandardOneThread(), runsRoot));
+    }
+
+    /// <summary>One sentence saying which protocol the notebook shows and what that means for its verdicts.</summary>
+    public string Label() => IsStandard
+        ? $"Showing **Standard** ({Config.Seeds.Count} seeds, {Config.LabelSets.Count} pretraining arms, made by `eng/granularity experiment real-images --standard`)." +
+          (OneThread is null ? " The 1-thread twin run (`--standard --threads 1`) is not there, so the thread check has not run." : " The 1-thread twin run is there: a verdict that differs between the two is shown as inconclusive.")
+        : $"Showing **Quick**: Standard's protocol with {Config.Seeds.Count} seeds and {Config.LabelSets.Count} pretraining arms, so its verdicts are noisier Standard verdicts. " +
+          "Run `eng/granularity experiment real-images --standard` (about 15 minutes on 2 cores) and this notebook shows Standard.";
+
+    /// <summary>The claims of <paramref name="result"/>, through the thread check when the twin run exists.</summary>
+    public IReadOnlyList<Claim> Claims(RealImagesResult result) => OneThread is null
+        ? RealImagesClaims.Claims(result)
+        : RealImagesClaims.AcrossThreadCounts(RealImagesClaims.Claims(result), RealImagesClaims.Claims(OneThread), result.Config.Threads, OneThread.Config.Threads);
 }
 
 /// <summary>Runs the real-image fine-to-coarse experiment, its schedule search, and its claims.</summary>
@@ -270,6 +293,7 @@ public static class RealImages
         var (folder, summary, fromCache) = new RunStore(root).GetOrRun(ExperimentName, config, "Experiments", experiment =>
         {
             var clock = Stopwatch.StartNew();
+            using var threads = ThreadCount.Use(config.Threads);
             // Arms a Slurm array task already wrote (RunSeed) are kept; only the missing ones load the data and train.
             if (!config.Seeds.All(seed => ArmsOf(config).All(labelSet => File.Exists(ArmFile(experiment, seed, labelSet)))))
             {
@@ -347,6 +371,7 @@ public static class RealImages
         if (state == RunState.Fresh) { log($"{experiment.Path}: already complete"); return; }
         if (!File.Exists(experiment.File(HardnessFile)))
             throw new InvalidOperationException($"{experiment.Path}: no {HardnessFile}; run `granularity experiment real-images … --prepare` first (a --slurm chain does)");
+        using var threads = ThreadCount.Use(config.Threads);
         using var trainer = new RealImageTrainer(data ?? LoadData(config, dataRoot).Set, config.Network(), config.BatchSize);
         RunArms(config, trainer, experiment, [seed], HardImages(config, trainer, experiment, log), log);
     }
@@ -597,4 +622,25 @@ public static class RealImages
         int TransferEpochs, double TransferLearningRateFactor, int CifarTrainPerClass, RealImageNetwork Network);
 
     private sealed record SearchSummary(IReadOnlyList<ArmSchedule> Chosen, string LibraryVersion);
+}
+
+/// <summary>Sets torch's intra-op threads for a scope and puts the old count back (0: leaves the count as it is).</summary>
+internal sealed class ThreadCount : IDisposable
+{
+    private readonly int previous;
+
+    private ThreadCount(int threads)
+    {
+        previous = TorchSharp.torch.get_num_threads();
+        TorchSharp.torch.set_num_threads(threads);
+    }
+
+    public static ThreadCount? Use(int threads)
+    {
+        if (threads <= 0) return null;
+        TorchRuntime.EnsureNativesLoaded();
+        return new ThreadCount(threads);
+    }
+
+    public void Dispose() => TorchSharp.torch.set_num_threads(previous);
 }

@@ -53,6 +53,20 @@ public sealed class ConvNetBody : nn.Module<Tensor, Tensor>, IFeatureBody
         return size;
     }
 
+    /// <summary>The convolutions' multiply-accumulates per image: the body's deterministic cost.</summary>
+    public static long MultiplyAccumulates(IReadOnlyList<int> channels, int inputChannels, int imageSize)
+    {
+        long total = 0;
+        int size = imageSize, input = inputChannels;
+        for (int block = 0; block < channels.Count; block++)
+        {
+            total += (long)size * size * input * channels[block] * 9;
+            input = channels[block];
+            if (block < channels.Count - 1) size /= 2;
+        }
+        return total;
+    }
+
     public IReadOnlyList<int> Channels { get; }
     public FeaturePool Pool { get; }
     public int FeatureCount { get; }
