@@ -1,3 +1,7 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using DynamicObj;
 using Plotly.NET;
 using Plotly.NET.CSharp;
 using Plotly.NET.LayoutObjects;
@@ -106,6 +110,195 @@ public static class HouseStyle
             mark.SetProperty(key, value);
         return Plotly.NET.Chart.withAnnotations(new[] { mark }, FSharpOptionTrue).Invoke(chart);
     }
+
+    /// <summary>Width in px of a chart shown inside a notebook: the output column of Jupyter and VS Code is about this wide.</summary>
+    public const int InlineWidth = 800;
+
+    /// <summary>The export size of a figure that names none (the figure catalogue gives the others theirs).</summary>
+    public static (int Width, int Height) DefaultExportSize { get; } = (900, 540);
+
+    /// <summary>An inline title longer than this many characters is wrapped at word boundaries (sooner on a narrower chart).</summary>
+    public const int TitleLineLength = 60;
+
+    /// <summary>More legend entries than this, or longer names, put the legend below the plot so the plot keeps the width.</summary>
+    public const int SideLegendEntries = 4;
+
+    /// <summary>Longest legend entry (characters) that still sits beside the plot.</summary>
+    public const int SideLegendNameLength = 24;
+
+    /// <summary>
+    /// The size a figure of export size <paramref name="exportWidth"/> × <paramref name="exportHeight"/> gets inline: at most
+    /// <see cref="InlineWidth"/> wide, and as tall as the width-scaled copy (square figures stay square) but at least 420 px
+    /// (or the export's height, where that is less), so a wide figure keeps room for its plot. Exports keep their own
+    /// size (<see cref="FigureExport.SizeFor"/>).
+    /// </summary>
+    public static (int Width, int Height) InlineSize(int exportWidth, int exportHeight)
+    {
+        if (exportWidth <= 0 || exportHeight <= 0)
+            throw new ArgumentOutOfRangeException(nameof(exportWidth), $"a figure size must be positive (got {exportWidth} × {exportHeight})");
+        var width = Math.Min(exportWidth, InlineWidth);
+        var scaled = (int)Math.Round(exportHeight * (double)width / exportWidth);
+        var height = Math.Max(scaled, Math.Min(exportHeight, 420));
+        return (width, height);
+    }
+
+    /// <summary>How <see cref="ForInline"/> changes a figure's layout (a pure reading of its figure JSON; see <see cref="InlineRule"/>).</summary>
+    /// <param name="Width">Layout width in px (≤ <see cref="InlineWidth"/>).</param>
+    /// <param name="Height">Layout height in px, legend rows included.</param>
+    /// <param name="LegendBelow">True when the legend is laid out horizontally below the plot.</param>
+    /// <param name="LegendRows">Estimated rows of the legend below the plot (0 when it stays beside it).</param>
+    /// <param name="Title">The title with &lt;br&gt; at word boundaries, or null when the figure has none.</param>
+    /// <param name="TopMargin">Top margin in px, room for every title line.</param>
+    /// <param name="BottomMargin">Bottom margin in px (the axis title, and the legend when below), or null to keep plotly's.</param>
+    /// <param name="PowerOfTenAxes">Log axes spanning two decades or more: ticks only at powers of ten, so labels cannot collide.</param>
+    public sealed record InlineLayout(int Width, int Height, bool LegendBelow, int LegendRows, string? Title, int TopMargin, int? BottomMargin, IReadOnlyList<string> PowerOfTenAxes);
+
+    /// <summary>
+    /// The inline layout of a figure given as Plotly figure JSON (<c>{"data": […], "layout": {…}}</c>): its size from
+    /// <see cref="InlineSize"/> (the layout's width and height, else <see cref="DefaultExportSize"/>), the legend below the
+    /// plot when it has more than <see cref="SideLegendEntries"/> entries or a name longer than <see cref="SideLegendNameLength"/>,
+    /// the title wrapped (<see cref="WrapTitle"/>), and log axes over two decades or more ticked at powers of ten only.
+    /// </summary>
+    public static InlineLayout InlineRule(JsonObject figure)
+    {
+        var layout = figure["layout"] as JsonObject ?? new JsonObject();
+        var traces = (figure["data"] as JsonArray ?? new JsonArray()).OfType<JsonObject>().ToList();
+        int? Int(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) ? (int)Math.Round(d) : null;
+        var exportWidth = Int(layout["width"]) ?? DefaultExportSize.Width;
+        var exportHeight = Int(layout["height"]) ?? DefaultExportSize.Height;
+        // Plotly.NET writes its own default (600 × 600) into charts that name no size; such a chart exports at the default.
+        if (exportWidth == Defaults.DefaultWidth && exportHeight == Defaults.DefaultHeight) (exportWidth, exportHeight) = DefaultExportSize;
+        var (width, height) = InlineSize(exportWidth, exportHeight);
+
+        var legendNames = traces.Where(ShowsInLegend).Select(t => Plain((string?)t["name"] ?? "")).ToList();
+        var legendBelow = legendNames.Count > 1 && (legendNames.Count > SideLegendEntries || legendNames.Any(n => n.Length > SideLegendNameLength));
+        var rows = 0;
+        if (legendBelow)
+        {
+            // Entries as plotly draws them: symbol and gap (~40 px) plus the text (~0.55 em per character).
+            var rowWidth = 0.0;
+            rows = 1;
+            foreach (var name in legendNames)
+            {
+                var entry = 40 + 0.55 * FontSize * name.Length;
+                if (rowWidth > 0 && rowWidth + entry > width - 80) { rows++; rowWidth = 0; }
+                rowWidth += entry;
+            }
+            height += rows * 26;
+        }
+
+        var titleText = layout["title"] switch
+        {
+            JsonObject title => (string?)title["text"],
+            JsonValue value when value.TryGetValue<string>(out var text) => text,
+            _ => null,
+        };
+        // About 12 px per character of the title (plotly draws it 1.2 × the base font): a narrower chart wraps sooner.
+        var wrapped = titleText is null ? null : WrapTitle(titleText, Math.Min(TitleLineLength, (width - 40) / 12));
+        var titleLines = wrapped is null ? 0 : wrapped.Split("<br>").Length;
+        var topMargin = 40 + titleLines * (int)Math.Ceiling(FontSize * 1.45);
+        var xTitle = layout.Where(p => p.Key.StartsWith("xaxis", StringComparison.Ordinal)).Any(p => p.Value?["title"] is JsonNode t && !string.IsNullOrEmpty((string?)t["text"] ?? (t is JsonValue ? (string?)t : null)));
+        int? bottomMargin = legendBelow ? (xTitle ? 90 : 60) + rows * 26 : null;
+
+        var powerOfTen = new List<string>();
+        foreach (var (name, axis) in layout)
+        {
+            if (axis is not JsonObject axisObject || (string?)axisObject["type"] != "log") continue;
+            var letter = name.StartsWith("xaxis", StringComparison.Ordinal) ? "x" : name.StartsWith("yaxis", StringComparison.Ordinal) ? "y" : null;
+            if (letter is null) continue;
+            var reference = letter + name[5..];   // "xaxis2" → "x2"
+            var values = traces.Where(t => ((string?)t[letter + "axis"] ?? letter) == reference)
+                .SelectMany(t => t[letter] as JsonArray ?? new JsonArray()).Select(Number).Where(v => v > 0).ToList();
+            if (values.Count > 0 && Math.Log10(values.Max() / values.Min()) >= 2) powerOfTen.Add(name);
+        }
+        return new InlineLayout(width, height, legendBelow, rows, wrapped, topMargin, bottomMargin, powerOfTen);
+    }
+
+    /// <summary>Breaks <paramref name="title"/> with &lt;br&gt; at the last space before each <see cref="TitleLineLength"/> characters (existing breaks kept).</summary>
+    public static string WrapTitle(string title, int lineLength = TitleLineLength)
+    {
+        var lines = new List<string>();
+        foreach (var given in title.Split("<br>"))
+        {
+            var line = new StringBuilder();
+            foreach (var word in given.Split(' '))
+            {
+                if (line.Length > 0 && Plain(line.ToString()).Length + 1 + Plain(word).Length > lineLength)
+                {
+                    lines.Add(line.ToString());
+                    line.Clear();
+                }
+                if (line.Length > 0) line.Append(' ');
+                line.Append(word);
+            }
+            lines.Add(line.ToString());
+        }
+        return string.Join("<br>", lines);
+    }
+
+    /// <summary>
+    /// The copy of <paramref name="chart"/> a notebook shows: the house style (<see cref="Finish"/>) with the layout of
+    /// <see cref="InlineRule"/>. The chart itself is not changed, so exporting it afterwards gives the catalogue's picture.
+    /// </summary>
+    public static GenericChart ForInline(GenericChart chart)
+    {
+        chart = Finish(chart);
+        var figure = JsonNode.Parse(GenericChart.toFigureJson(chart))!.AsObject();
+        var rule = InlineRule(figure);
+        var layout = new Layout();
+        GenericChart.getLayout(chart).DeepCopyPropertiesTo(layout, null, null);
+        layout.SetProperty("width", rule.Width);
+        layout.SetProperty("height", rule.Height);
+        layout.SetProperty("autosize", false);
+        var margin = Child<Margin>(layout, "margin");
+        margin.SetProperty("t", rule.TopMargin);
+        if (rule.BottomMargin is { } bottom) margin.SetProperty("b", bottom);
+        if (rule.Title is not null)
+        {
+            var title = Child<Title>(layout, "title");
+            title.SetProperty("text", rule.Title);
+        }
+        if (rule.LegendBelow)
+        {
+            var legend = Child<Legend>(layout, "legend");
+            foreach (var (key, value) in new (string, object)[] { ("orientation", "h"), ("x", 0.0), ("xanchor", "left"), ("yref", "container"), ("y", 0.0), ("yanchor", "bottom") })
+                legend.SetProperty(key, value);
+        }
+        foreach (var axis in rule.PowerOfTenAxes)
+        {
+            var style = Child<LinearAxis>(layout, axis);
+            style.SetProperty("dtick", 1);
+        }
+        return GenericChart.setLayout(layout, chart);
+    }
+
+    /// <summary>The nested layout object <paramref name="name"/> of <paramref name="layout"/>, created when absent.</summary>
+    private static T Child<T>(DynamicObj.DynamicObj layout, string name) where T : DynamicObj.DynamicObj, new()
+    {
+        var existing = layout.TryGetPropertyValue(name);
+        if (existing is { } some && some.Value is T typed) return typed;
+        var created = new T();
+        if (existing is { } other && other.Value is DynamicObj.DynamicObj dynamic) dynamic.DeepCopyPropertiesTo(created, null, null);
+        layout.SetProperty(name, created);
+        return created;
+    }
+
+    /// <summary>Trace types whose parts are not legend entries.</summary>
+    private static readonly HashSet<string> NoLegendTypes = ["sunburst", "treemap", "icicle", "heatmap", "table", "indicator"];
+
+    private static bool ShowsInLegend(JsonObject trace) =>
+        !NoLegendTypes.Contains((string?)trace["type"] ?? "scatter")
+        && (trace["showlegend"] is not JsonValue show || !show.TryGetValue<bool>(out var shown) || shown);
+
+    private static double Number(JsonNode? node) => node switch
+    {
+        JsonValue v when v.TryGetValue<double>(out var d) => d,
+        JsonValue v when v.TryGetValue<string>(out var s) && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
+        _ => double.NaN,
+    };
+
+    /// <summary>Text as it is drawn: HTML tags (&lt;b&gt;, &lt;sub&gt;) take no room.</summary>
+    private static string Plain(string text) => System.Text.RegularExpressions.Regex.Replace(text, "<[^>]+>", "");
 
     private static readonly Microsoft.FSharp.Core.FSharpOption<bool> FSharpOptionTrue = Microsoft.FSharp.Core.FSharpOption<bool>.Some(true);
 }
