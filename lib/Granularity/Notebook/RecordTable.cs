@@ -105,15 +105,18 @@ public static class RecordTable
         && Properties(type).Any();
 
     /// <summary>
-    /// The fields a record stores (auto-properties, in declaration order); computed properties only where a type stores
-    /// none, so a table shows the config as written rather than everything derivable from it.
+    /// The fields a record stores (settable or auto-properties, in declaration order); computed properties only where a
+    /// type stores none, so a table shows the config as written rather than everything derivable from it.
     /// </summary>
     private static IReadOnlyList<PropertyInfo> Properties(Type type)
     {
         var readable = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.CanRead && p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract")
+            .Where(p => p.CanRead && p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract"
+                        && p.GetCustomAttribute<System.Text.Json.Serialization.JsonIgnoreAttribute>() is null)   // what config.json holds
             .OrderBy(p => p.MetadataToken).ToList();
-        var stored = readable.Where(p => p.DeclaringType?.GetField($"<{p.Name}>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance) is not null).ToList();
+        // Stored: settable (init or set, as every positional and `with`-able field is) or an auto-property.
+        var stored = readable.Where(p => p.SetMethod is not null
+            || p.DeclaringType?.GetField($"<{p.Name}>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance) is not null).ToList();
         return stored.Count > 0 ? stored : readable;
     }
 

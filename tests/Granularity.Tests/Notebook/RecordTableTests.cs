@@ -56,6 +56,10 @@ public sealed class RecordTableTests
         Assert.Contains(typeof(TheorySweep), types);
         Assert.Contains(typeof(Granularity.Experiments.RealImagesConfig), types);
         Assert.Contains(typeof(Granularity.Notebook.NotebookEnvironment), types);
+        // TheoryConfig keeps its fields in explicit backing fields behind init accessors; they are its rows, its derived values are not.
+        var theory = RecordTable.Rows(new TheoryConfig());
+        Assert.Contains(theory, r => r.Field == "Dimension" && r.Value == "200");
+        Assert.Contains(RecordTable.Rows(TheorySweep.Quick()), r => r.Field == "Base.Dimension");
         foreach (var config in new object[] { TheorySweep.Quick(), Granularity.Experiments.RealImagesConfig.Quick(), Granularity.Experiments.FineToCoarseConfig.Quick() })
         {
             var rows = RecordTable.Rows(config);
