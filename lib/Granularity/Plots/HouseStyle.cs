@@ -151,7 +151,9 @@ public static class HouseStyle
     /// <param name="TopMargin">Top margin in px, room for every title line.</param>
     /// <param name="BottomMargin">Bottom margin in px (the axis title, and the legend when below), or null to keep plotly's.</param>
     /// <param name="PowerOfTenAxes">Log axes spanning two decades or more: ticks only at powers of ten, so labels cannot collide.</param>
-    public sealed record InlineLayout(int Width, int Height, bool LegendBelow, int LegendRows, string? Title, int TopMargin, int? BottomMargin, IReadOnlyList<string> PowerOfTenAxes);
+    /// <param name="Axes">The cartesian axes the figure draws ("xaxis", "yaxis2", …): each gets room for its rotated tick
+    /// labels and title (plotly's automargin), which a narrower chart needs.</param>
+    public sealed record InlineLayout(int Width, int Height, bool LegendBelow, int LegendRows, string? Title, int TopMargin, int? BottomMargin, IReadOnlyList<string> PowerOfTenAxes, IReadOnlyList<string> Axes);
 
     /// <summary>
     /// The inline layout of a figure given as Plotly figure JSON (<c>{"data": […], "layout": {…}}</c>): its size from
@@ -211,7 +213,13 @@ public static class HouseStyle
                 .SelectMany(t => t[letter] as JsonArray ?? new JsonArray()).Select(Number).Where(v => v > 0).ToList();
             if (values.Count > 0 && Math.Log10(values.Max() / values.Min()) >= 2) powerOfTen.Add(name);
         }
-        return new InlineLayout(width, height, legendBelow, rows, wrapped, topMargin, bottomMargin, powerOfTen);
+        var axes = new SortedSet<string>(layout.Select(p => p.Key).Where(k => AxisName.IsMatch(k)), StringComparer.Ordinal);
+        foreach (var trace in traces.Where(t => CartesianTypes.Contains((string?)t["type"] ?? "scatter")))
+        {
+            axes.Add("xaxis" + ((string?)trace["xaxis"] ?? "x")[1..]);
+            axes.Add("yaxis" + ((string?)trace["yaxis"] ?? "y")[1..]);
+        }
+        return new InlineLayout(width, height, legendBelow, rows, wrapped, topMargin, bottomMargin, powerOfTen, axes.ToList());
     }
 
     /// <summary>Breaks <paramref name="title"/> with &lt;br&gt; at the last space before each <see cref="TitleLineLength"/> characters (existing breaks kept).</summary>
@@ -264,11 +272,8 @@ public static class HouseStyle
             foreach (var (key, value) in new (string, object)[] { ("orientation", "h"), ("x", 0.0), ("xanchor", "left"), ("yref", "container"), ("y", 0.0), ("yanchor", "bottom") })
                 legend.SetProperty(key, value);
         }
-        foreach (var axis in rule.PowerOfTenAxes)
-        {
-            var style = Child<LinearAxis>(layout, axis);
-            style.SetProperty("dtick", 1);
-        }
+        foreach (var axis in rule.Axes) Child<LinearAxis>(layout, axis).SetProperty("automargin", true);
+        foreach (var axis in rule.PowerOfTenAxes) Child<LinearAxis>(layout, axis).SetProperty("dtick", 1);
         return GenericChart.setLayout(layout, chart);
     }
 
@@ -282,6 +287,12 @@ public static class HouseStyle
         layout.SetProperty(name, created);
         return created;
     }
+
+    private static readonly System.Text.RegularExpressions.Regex AxisName = new("^[xy]axis[0-9]*$");
+
+    /// <summary>Trace types drawn on x/y axes.</summary>
+    private static readonly HashSet<string> CartesianTypes =
+        ["scatter", "scattergl", "bar", "histogram", "box", "violin", "heatmap", "contour", "histogram2d", "histogram2dcontour", "funnel", "waterfall", "candlestick", "ohlc"];
 
     /// <summary>Trace types whose parts are not legend entries.</summary>
     private static readonly HashSet<string> NoLegendTypes = ["sunburst", "treemap", "icicle", "heatmap", "table", "indicator"];

@@ -69,6 +69,17 @@ public sealed class InlineLayoutTests
     }
 
     [Fact]
+    public void CartesianAxesGetRoomForTheirLabelsAndASunburstGetsNoAxes()
+    {
+        var inline = Layout(HouseStyle.ForInline(Lines(5)));
+        Assert.True((bool)inline["xaxis"]!["automargin"]! && (bool)inline["yaxis"]!["automargin"]!, inline.ToJsonString());
+        var sunburst = CSharpChart.Sunburst<string, string, int, string, string>(new[] { "a", "b" }, new[] { "", "a" }, Values: new[] { 2, 1 });
+        var rule = HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(sunburst))!.AsObject());
+        Assert.Empty(rule.Axes);
+        Assert.Null(Layout(HouseStyle.ForInline(sunburst))["xaxis"]);
+    }
+
+    [Fact]
     public void AFewShortLegendEntriesStayBesideThePlot()
     {
         var rule = HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(Lines(3, width: 900, height: 480)))!.AsObject());
