@@ -82,6 +82,36 @@ public sealed class NotebookBrowserTests(ITestOutputHelper output)
         Assert.True(new FileInfo(report.Screenshot).Length > 10_000, "a full-page screenshot is saved");
     }
 
+    [BrowserFact]
+    [Trait("Category", "Browser")]
+    public void EveryCatalogueFigureThatBuildsWithoutRunsReadsWellInline()
+    {
+        // Read-only: figures whose runs are missing (an empty runs root) are left out; the rest draw from config or committed artifacts.
+        using var folder = new TempFolder("browser-figures");
+        var context = new FigureContext(folder.Combine("runs"), Full: false);
+        var cells = new List<(string, JsonObject[], string)> { ("markdown", [], "# 99 · catalogue figures inline\n\nEach figure of the catalogue that needs no run folder, as a notebook shows it.") };
+        var built = new List<string>();
+        foreach (var figure in FigureCatalog.All)
+        {
+            GenericChart chart;
+            try { chart = figure.Build(context); }
+            catch (Exception error) when (error is Granularity.Runs.MissingRunsException or InvalidOperationException or IOException or KeyNotFoundException) { continue; }
+            var html = InlineCharts.Html(chart);
+            if (built.Count == 0 && !html.Contains(InlineCharts.LibraryMarker, StringComparison.Ordinal)) html = InlineCharts.LibraryScript() + html;
+            cells.Add(("code", [Display("text/html", html)], figure.Id));
+            built.Add(figure.Id);
+        }
+        output.WriteLine($"built without runs: {string.Join(", ", built)}");
+        Assert.Contains("theory-model", built);
+        Assert.Contains("hierarchy-imagenet-levels", built);
+        var path = folder.Combine("99-catalogue-inline.ipynb");
+        File.WriteAllText(path, Executed(cells.ToArray()).ToJsonString());
+        var report = Assert.Single(BrowserCheck.Check([path], folder.Combine("screenshots"), folder.Combine("html")));
+        output.WriteLine(Summary(report));
+        Assert.Equal(built.Count, report.Charts);
+        Assert.True(report.Problems.Count == 0, string.Join("\n", report.Problems.Select(p => $"{built[p.Cell - 2]}: {p}")));
+    }
+
     /// <summary>
     /// Bars over 19 category labels that plotly rotates, with a fixed bottom margin, no automargin and a three-row legend
     /// at the bottom: the x-axis title lands on the rotated labels (what the inline layout did before it set automargin).
