@@ -15,8 +15,8 @@ public sealed record BrowserProblem(string Notebook, int Cell, string? CellId, s
         $"{Notebook} cell {Cell}{(CellId is null ? "" : $" (id {CellId})")}{(Figure is null ? "" : $", figure {Figure}")}: {Kind}: {Detail}";
 }
 
-/// <summary>What checking one executed notebook found, the output column's width and how long it took.</summary>
-public sealed record BrowserReport(string Notebook, IReadOnlyList<BrowserProblem> Problems, int Charts, int Tables, double ColumnWidth, string Screenshot, TimeSpan Duration);
+/// <summary>What checking one executed notebook found, the output column's width, how long it took and how many network requests it refused.</summary>
+public sealed record BrowserReport(string Notebook, IReadOnlyList<BrowserProblem> Problems, int Charts, int Tables, double ColumnWidth, string Screenshot, TimeSpan Duration, int RefusedRequests = 0);
 
 /// <summary>
 /// The real-browser check of executed notebooks: each is exported to HTML with nbconvert (Jupyter's own exporter, as a
@@ -117,13 +117,18 @@ public static class BrowserCheck
             page.Request += async (_, e) =>
             {
                 var url = e.Request.Url;
-                if (url.StartsWith("file:", StringComparison.Ordinal) || url.StartsWith("data:", StringComparison.Ordinal) || url.StartsWith("blob:", StringComparison.Ordinal))
-                    await e.Request.ContinueAsync();
-                else
+                try
                 {
-                    lock (refused) refused.Add(url);
-                    await e.Request.AbortAsync();
+                    if (url.StartsWith("file:", StringComparison.Ordinal) || url.StartsWith("data:", StringComparison.Ordinal) || url.StartsWith("blob:", StringComparison.Ordinal))
+                        await e.Request.ContinueAsync();
+                    else
+                    {
+                        // nbconvert's template asks a CDN for require.js and MathJax; the charts must not need either.
+                        lock (refused) refused.Add(url);
+                        await e.Request.AbortAsync();
+                    }
                 }
+                catch (PuppeteerException) { /* the page closed while the request was pending */ }
             };
             page.GoToAsync(new Uri(html).AbsoluteUri, new NavigationOptions { WaitUntil = [WaitUntilNavigation.Load], Timeout = 120_000 }).GetAwaiter().GetResult();
             try
@@ -143,7 +148,9 @@ public static class BrowserCheck
                 problems.Add(new BrowserProblem(name, cell, cell >= 1 && cell <= cellIds.Count ? cellIds[cell - 1] : null,
                     (string?)problem["figure"], (string)problem["kind"]!, (string)problem["detail"]!));
             }
-            return new BrowserReport(name, problems, (int)measured["charts"]!, (int)measured["tables"]!, (double)measured["column"]!, screenshot, clock.Elapsed);
+            int refusedCount;
+            lock (refused) refusedCount = refused.Count;
+            return new BrowserReport(name, problems, (int)measured["charts"]!, (int)measured["tables"]!, (double)measured["column"]!, screenshot, clock.Elapsed, refusedCount);
         }
         finally
         {

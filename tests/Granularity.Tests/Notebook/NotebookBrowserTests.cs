@@ -58,7 +58,7 @@ public sealed class NotebookBrowserTests(ITestOutputHelper output)
             ("code", [Display("text/markdown", escaped)], "escaped"),
             ("code", [Display("text/html", fitted)], "fitted"),
             ("code", [Display("text/markdown", table.Replace("| 1 | 2 |", "| 1 ∣ 3 | 2 |"))], "clean table"),
-            ("code", [Display("text/html", "<div id=\"never\"></div><script>if (false) Plotly.newPlot('never', [], {});</script>")], "broken chart"),
+            ("code", [Display("text/html", "<div id=\"never\"></div><script>if (false) Plotly.newPlot('never', [], {});</script><img src=\"https://example.org/tracker.png\">")], "broken chart"),
             ("code", [Display("text/html", OverlappingAxisTitle)], "axis title over rotated tick labels"),
             ("code", [Display("text/html", GenericChart.toChartHTML(GenericChart.addDisplayOptions(noReference, squeezed)))], "a long legend beside a 600 px chart"));
         var path = Path.Combine(folder.Path, "99-browser-check.ipynb");
@@ -78,6 +78,7 @@ public sealed class NotebookBrowserTests(ITestOutputHelper output)
         Assert.Contains(report.Problems, p => p.Kind == "chart not drawn" && p.Figure == "never" && p.CellId == "cell-7" && p.Notebook == "99-browser-check.ipynb");
         Assert.DoesNotContain(report.Problems, p => p.Cell is 5 or 6);   // the house's inline chart and a clean table
         Assert.Equal(5, report.Charts);
+        Assert.True(report.RefusedRequests >= 1, "the image from the network is refused, not fetched");
         Assert.True(report.ColumnWidth is > 700 and < 1000, $"output column {report.ColumnWidth} px");
         Assert.True(new FileInfo(report.Screenshot).Length > 10_000, "a full-page screenshot is saved");
     }
@@ -138,7 +139,8 @@ public sealed class NotebookBrowserTests(ITestOutputHelper output)
 
     internal static string Summary(BrowserReport report) =>
         $"{report.Notebook}: {report.Problems.Count} problems ({string.Join(", ", report.Problems.GroupBy(p => p.Kind).Select(g => $"{g.Count()} {g.Key}"))}), " +
-        $"{report.Charts} charts, {report.Tables} Markdown tables, column {report.ColumnWidth:0} px, {report.Duration.TotalSeconds:0.0} s, screenshot {report.Screenshot}";
+        $"{report.Charts} charts, {report.Tables} Markdown tables, column {report.ColumnWidth:0} px, {report.RefusedRequests} network requests refused, " +
+        $"{report.Duration.TotalSeconds:0.0} s, screenshot {report.Screenshot}";
 
     private static JsonObject Display(string mime, string text) => new()
     {
