@@ -148,12 +148,17 @@ public static class HouseStyle
     /// <param name="LegendBelow">True when the legend is laid out horizontally below the plot.</param>
     /// <param name="LegendRows">Estimated rows of the legend below the plot (0 when it stays beside it).</param>
     /// <param name="Title">The title with &lt;br&gt; at word boundaries, or null when the figure has none.</param>
-    /// <param name="TopMargin">Top margin in px, room for every title line.</param>
+    /// <param name="TopMargin">Top margin in px, room for every title line and for annotations standing on the plot (the stand-in mark).</param>
     /// <param name="BottomMargin">Bottom margin in px (the axis title, and the legend when below), or null to keep plotly's.</param>
     /// <param name="PowerOfTenAxes">Log axes spanning two decades or more: ticks only at powers of ten, so labels cannot collide.</param>
     /// <param name="Axes">The cartesian axes the figure draws ("xaxis", "yaxis2", …): each gets room for its rotated tick
     /// labels and title (plotly's automargin), which a narrower chart needs.</param>
-    public sealed record InlineLayout(int Width, int Height, bool LegendBelow, int LegendRows, string? Title, int TopMargin, int? BottomMargin, IReadOnlyList<string> PowerOfTenAxes, IReadOnlyList<string> Axes);
+    /// <param name="GridGap">For a one-row grid of panels made narrower: the gap between panels (plotly's grid.xgap, a
+    /// fraction of a panel's width) that holds the next panel's y tick labels, or null to keep plotly's.</param>
+    /// <param name="SubplotTitles">With <paramref name="GridGap"/>: each panel title's annotation index, its new centre
+    /// (paper x) and its text wrapped to the panel's width.</param>
+    public sealed record InlineLayout(int Width, int Height, bool LegendBelow, int LegendRows, string? Title, int TopMargin, int? BottomMargin, IReadOnlyList<string> PowerOfTenAxes, IReadOnlyList<string> Axes,
+        double? GridGap = null, IReadOnlyList<(int Index, double X, string Text)>? SubplotTitles = null);
 
     /// <summary>
     /// The inline layout of a figure given as Plotly figure JSON (<c>{"data": […], "layout": {…}}</c>): its size from
@@ -199,6 +204,14 @@ public static class HouseStyle
         var wrapped = titleText is null ? null : WrapTitle(titleText, Math.Min(TitleLineLength, (width - 40) / 12));
         var titleLines = wrapped is null ? 0 : wrapped.Split("<br>").Length;
         var topMargin = 40 + titleLines * (int)Math.Ceiling(FontSize * 1.45);
+        var annotations = (layout["annotations"] as JsonArray ?? new JsonArray()).Select(a => a as JsonObject).ToList();
+        var (gridGap, subplotTitles) = GridRule(layout, traces, annotations, exportWidth, width);
+        // Annotations standing on top of the plot (the stand-in mark, panel titles) sit between the title and the plot: room for them too.
+        var above = annotations.Select((a, i) => (a, i))
+            .Where(p => p.a is not null && (string?)p.a["yref"] == "paper" && Number(p.a["y"]) >= 1 && (string?)p.a["yanchor"] == "bottom")
+            .Select(p => subplotTitles?.FirstOrDefault(t => t.Index == p.i).Text ?? (string?)p.a!["text"] ?? "").ToList();
+        if (above.Count > 0)
+            topMargin += above.Max(text => text.Split("<br>").Length * (int)Math.Ceiling((FontSize + 2) * 1.3)) + 16;
         var xTitle = layout.Where(p => p.Key.StartsWith("xaxis", StringComparison.Ordinal)).Any(p => p.Value?["title"] is JsonNode t && !string.IsNullOrEmpty((string?)t["text"] ?? (t is JsonValue ? (string?)t : null)));
         int? bottomMargin = legendBelow ? (xTitle ? 90 : 60) + rows * 26 : null;
 
@@ -219,7 +232,34 @@ public static class HouseStyle
             axes.Add("xaxis" + ((string?)trace["xaxis"] ?? "x")[1..]);
             axes.Add("yaxis" + ((string?)trace["yaxis"] ?? "y")[1..]);
         }
-        return new InlineLayout(width, height, legendBelow, rows, wrapped, topMargin, bottomMargin, powerOfTen, axes.ToList());
+        return new InlineLayout(width, height, legendBelow, rows, wrapped, topMargin, bottomMargin, powerOfTen, axes.ToList(), gridGap, subplotTitles);
+    }
+
+    /// <summary>
+    /// A one-row grid of N panels drawn narrower than its export: the gap g between panels (a fraction of a panel's
+    /// width c = 1 / (N + (N − 1)·g)) is widened until it holds the widest y tick label of the panels after the first,
+    /// and the panel titles (N annotations on top of the plot) are recentred over the panels and wrapped to their width.
+    /// </summary>
+    private static (double? Gap, IReadOnlyList<(int Index, double X, string Text)>? Titles) GridRule(
+        JsonObject layout, IReadOnlyList<JsonObject> traces, IReadOnlyList<JsonObject?> annotations, int exportWidth, int width)
+    {
+        if (layout["grid"] is not JsonObject grid || width >= exportWidth) return (null, null);
+        int? Int(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) ? (int)Math.Round(d) : null;
+        if (Int(grid["rows"]) != 1 || Int(grid["columns"]) is not (>= 2 and var columns)) return (null, null);
+        var longest = traces.Where(t => ((string?)t["yaxis"] ?? "y") != "y")
+            .SelectMany(t => t["y"] as JsonArray ?? new JsonArray())
+            .Select(v => v is JsonValue value && value.TryGetValue<string>(out var text) ? Plain(text).Length : 4).DefaultIfEmpty(4).Max();
+        var plotWidth = width - 160.0;   // margins and a colour bar
+        var share = (0.55 * FontSize * longest + 24) / plotWidth;   // the gap's share of the plot width
+        if (share * (columns - 1) >= 0.8) return (null, null);      // no room for panels: leave plotly's layout
+        var gap = Math.Clamp(share * columns / (1 - share * (columns - 1)), 0.2, 3.0);
+        var cell = 1 / (columns + (columns - 1) * gap);
+        var onTop = annotations.Select((a, i) => (a, i))
+            .Where(p => p.a is not null && (string?)p.a["xref"] == "paper" && (string?)p.a["yref"] == "paper" && Number(p.a["y"]) >= 1 && (string?)p.a["yanchor"] == "bottom")
+            .OrderBy(p => Number(p.a!["x"])).ToList();
+        if (onTop.Count != columns) return (gap, []);
+        var characters = Math.Max(16, (int)(cell * plotWidth / (0.55 * FontSize)));
+        return (gap, onTop.Select((p, column) => (p.i, column * cell * (1 + gap) + cell / 2, WrapTitle((string?)p.a!["text"] ?? "", characters))).ToList());
     }
 
     /// <summary>Breaks <paramref name="title"/> with &lt;br&gt; at the last space before each <see cref="TitleLineLength"/> characters (existing breaks kept).</summary>
@@ -265,12 +305,33 @@ public static class HouseStyle
         {
             var title = Child<Title>(layout, "title");
             title.SetProperty("text", rule.Title);
+            // At the top of the figure rather than centred in the top margin, so what stands on the plot stays clear of it.
+            title.SetProperty("yref", "container");
+            title.SetProperty("y", 1 - (12 + rule.Title.Split("<br>").Length * FontSize * 1.45 / 2) / rule.Height);
+            title.SetProperty("yanchor", "middle");
         }
         if (rule.LegendBelow)
         {
             var legend = Child<Legend>(layout, "legend");
             foreach (var (key, value) in new (string, object)[] { ("orientation", "h"), ("x", 0.0), ("xanchor", "left"), ("yref", "container"), ("y", 0.0), ("yanchor", "bottom") })
                 legend.SetProperty(key, value);
+        }
+        if (rule.GridGap is { } gap) Child<LayoutGrid>(layout, "grid").SetProperty("xgap", gap);
+        if (rule.SubplotTitles is { Count: > 0 } titles && layout.TryGetPropertyValue("annotations") is { } given && given.Value is System.Collections.IEnumerable existing)
+        {
+            // Copies, so the chart the caller keeps (and exports) is not changed.
+            var copies = existing.OfType<DynamicObj.DynamicObj>().Select((annotation, index) =>
+            {
+                var copy = new Annotation();
+                annotation.DeepCopyPropertiesTo(copy, null, null);
+                foreach (var title in titles.Where(t => t.Index == index))
+                {
+                    copy.SetProperty("x", title.X);
+                    copy.SetProperty("text", title.Text);
+                }
+                return copy;
+            }).ToArray();
+            layout.SetProperty("annotations", copies);
         }
         foreach (var axis in rule.Axes) Child<LinearAxis>(layout, axis).SetProperty("automargin", true);
         foreach (var axis in rule.PowerOfTenAxes) Child<LinearAxis>(layout, axis).SetProperty("dtick", 1);

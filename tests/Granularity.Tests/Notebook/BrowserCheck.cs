@@ -200,6 +200,12 @@ public static class BrowserCheck
                   if (!inside(r, chart)) problems.push({cell, figure, kind: `${what} outside the chart`, detail: `${what} ${box(r)}, chart ${box(chart)}`});
                 }
               }
+              // The title clear of annotations (the stand-in mark stands on top of the plot, under the title).
+              const annotations = Array.from(div.querySelectorAll('.annotation')).map(a => a.getBoundingClientRect()).filter(r => r.width > 0);
+              for (const t of Array.from(div.querySelectorAll('.gtitle')).map(t => t.getBoundingClientRect()).filter(r => r.width > 0)) {
+                const a = annotations.find(r => Math.min(t.right, r.right) - Math.max(t.left, r.left) > 2 && Math.min(t.bottom, r.bottom) - Math.max(t.top, r.top) > 2);
+                if (a) problems.push({cell, figure, kind: 'title overlaps an annotation', detail: `title ${box(t)}, annotation ${box(a)}`});
+              }
               // The plot itself keeps most of the width (a long legend beside it can squeeze it to a sliver).
               const plots = Array.from(div.querySelectorAll('.nsewdrag')).map(d => d.getBoundingClientRect());
               const plotWidth = plots.length === 0 ? null : Math.max(...plots.map(r => r.right)) - Math.min(...plots.map(r => r.left));
@@ -218,6 +224,13 @@ public static class BrowserCheck
                 const hit = tickBoxes.concat(titleBoxes).find(r => overlap(l, r));
                 if (hit) problems.push({cell, figure, kind: 'legend overlaps axis labels', detail: `legend ${box(l)}, label ${box(hit)}`});
               }
+              // Tick labels never over a plot area (a narrowed panel grid), and annotations (panel titles, marks) clear of each other.
+              const panels = Array.from(div.querySelectorAll('.nsewdrag')).map(d => d.getBoundingClientRect());
+              const overPlot = tickBoxes.find(t => panels.some(p => overlap(t, p)));
+              if (overPlot) problems.push({cell, figure, kind: 'tick labels over a plot', detail: `label ${box(overPlot)}`});
+              for (let i = 0; i < annotations.length; i++)
+                for (let j = i + 1; j < annotations.length; j++)
+                  if (overlap(annotations[i], annotations[j])) problems.push({cell, figure, kind: 'annotations overlap', detail: `${box(annotations[i])} and ${box(annotations[j])}`});
               // Tick labels of one axis that overlap each other.
               for (const group of div.querySelectorAll('g.xaxislayer-above, g.yaxislayer-above')) {
                 const texts = Array.from(group.querySelectorAll('text'));

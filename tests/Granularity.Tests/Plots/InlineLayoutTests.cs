@@ -123,6 +123,36 @@ public sealed class InlineLayoutTests
     }
 
     [Fact]
+    public void TheStandInMarkGetsRoomBetweenTitleAndPlot()
+    {
+        var titled = HouseStyle.Apply(Lines(2), "iNat2021 stand-in: target error vs number of pretraining classes");
+        var plain = HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(titled))!.AsObject());
+        var marked = HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(HouseStyle.MarkStandIn(titled, "generated stand-in in the iNat2021 format")))!.AsObject());
+        Assert.True(marked.TopMargin >= plain.TopMargin + 2 * (HouseStyle.FontSize + 2), $"{marked.TopMargin} vs {plain.TopMargin}");
+    }
+
+    [Fact]
+    public void ANarrowedGridOfPanelsMakesRoomForTheSecondPanelsLabelsAndRecentresItsTitles()
+    {
+        var model = FigureCatalog.Find("theory-model").Build(new FigureContext("no-runs", Full: false));
+        var rule = HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(model))!.AsObject());
+        Assert.NotNull(rule.GridGap);
+        var gap = rule.GridGap!.Value;
+        var cell = 1 / (2 + gap);
+        Assert.True(gap * cell * (rule.Width - 160) >= 0.55 * HouseStyle.FontSize * "patch 3: common".Length, $"gap {gap}: the labels of the second panel fit");
+        Assert.Equal(2, rule.SubplotTitles!.Count);
+        Assert.Equal(cell / 2, rule.SubplotTitles[0].X, 6);
+        Assert.Equal(cell * (1 + gap) + cell / 2, rule.SubplotTitles[1].X, 6);
+        Assert.Contains("<br>", rule.SubplotTitles[1].Text);
+        var inline = Layout(HouseStyle.ForInline(model));
+        Assert.Equal(gap, (double)inline["grid"]!["xgap"]!, 6);
+        Assert.Equal(rule.SubplotTitles[1].Text, (string?)inline["annotations"]![1]!["text"]);
+        // The chart kept for export is unchanged.
+        Assert.DoesNotContain("<br>", (string?)Layout(model)["annotations"]![1]!["text"]);
+        Assert.Null(Layout(model)["grid"]!["xgap"]);
+    }
+
+    [Fact]
     public void LogAxesOverTwoDecadesAreTickedAtPowersOfTenOnly()
     {
         var wide = CSharpChart.Line<double, double, string>(new[] { 5.0, 50, 964 }, new[] { 1.0, 2, 3 }, Name: "classes")
