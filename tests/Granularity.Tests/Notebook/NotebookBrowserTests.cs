@@ -47,6 +47,7 @@ public sealed class NotebookBrowserTests(ITestOutputHelper output)
         var noReference = DisplayOptions.init(null, null, null, null, null, null, Microsoft.FSharp.Core.FSharpOption<PlotlyJSReference>.Some(PlotlyJSReference.NoReference));
         var wideHtml = InlineCharts.LibraryScript() + GenericChart.toChartHTML(GenericChart.addDisplayOptions(noReference, wide));
         var fitted = InlineCharts.Html(wide);
+        var narrowedGrid = FigureCatalog.Find("theory-model").Build(new FigureContext(folder.Combine("runs"), Full: false)).WithSize(800, 420);
         var squeezed = Plotly.NET.CSharp.Chart.Combine(Enumerable.Range(0, 3).Select(i =>
             CSharpChart.Column<double, string, string>(new[] { 1.0, 2 }, Keys: new[] { "a", "b" }, Name: $"ImageNet-21k · a long legend entry, number {i}"))).WithSize(600, 600);
         const string table = "| a | b |\n|---|---|\n| 1 | 2 |\n";
@@ -60,7 +61,8 @@ public sealed class NotebookBrowserTests(ITestOutputHelper output)
             ("code", [Display("text/markdown", table.Replace("| 1 | 2 |", "| 1 ∣ 3 | 2 |"))], "clean table"),
             ("code", [Display("text/html", "<div id=\"never\"></div><script>if (false) Plotly.newPlot('never', [], {});</script><img src=\"https://example.org/tracker.png\">")], "broken chart"),
             ("code", [Display("text/html", OverlappingAxisTitle)], "axis title over rotated tick labels"),
-            ("code", [Display("text/html", GenericChart.toChartHTML(GenericChart.addDisplayOptions(noReference, squeezed)))], "a long legend beside a 600 px chart"));
+            ("code", [Display("text/html", GenericChart.toChartHTML(GenericChart.addDisplayOptions(noReference, squeezed)))], "a long legend beside a 600 px chart"),
+            ("code", [Display("text/html", GenericChart.toChartHTML(GenericChart.addDisplayOptions(noReference, narrowedGrid)))], "theory-model's two panels at 800 px with plotly's gap"));
         var path = Path.Combine(folder.Path, "99-browser-check.ipynb");
         File.WriteAllText(path, notebook.ToJsonString());
 
@@ -75,9 +77,10 @@ public sealed class NotebookBrowserTests(ITestOutputHelper output)
         Assert.Equal([7], Cells("chart not drawn"));
         Assert.Equal([8], Cells("axis title overlaps tick labels"));
         Assert.Equal([9], Cells("plot squeezed"));
+        Assert.Equal([10], Cells("tick labels over a plot"));
         Assert.Contains(report.Problems, p => p.Kind == "chart not drawn" && p.Figure == "never" && p.CellId == "cell-7" && p.Notebook == "99-browser-check.ipynb");
         Assert.DoesNotContain(report.Problems, p => p.Cell is 5 or 6);   // the house's inline chart and a clean table
-        Assert.Equal(5, report.Charts);
+        Assert.Equal(6, report.Charts);
         Assert.True(report.RefusedRequests >= 1, "the image from the network is refused, not fetched");
         Assert.True(report.ColumnWidth is > 700 and < 1000, $"output column {report.ColumnWidth} px");
         Assert.True(new FileInfo(report.Screenshot).Length > 10_000, "a full-page screenshot is saved");
