@@ -108,7 +108,7 @@ public static class RealImagesTables
     public static string ArmsMarkdown(RealImagesResult result)
     {
         var text = new StringBuilder();
-        text.AppendLine("| label set | readout | classes | H(target \\| pretraining), bits | test error, median [95% interval] | easy | hard |");
+        text.AppendLine("| label set | readout | classes | H(target ∣ pretraining), bits | test error, median [95% interval] | easy | hard |");
         text.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var arm in RealImagesClaims.Arms(result))
             text.AppendLine(CultureInfo.InvariantCulture,
