@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 configuration="${CONFIGURATION:-Release}"
-# Chromium, nbclient/nbformat and OpenBLAS from Debian, when missing (root or sudo; otherwise it says what to install).
+# Chromium, nbclient/nbformat/nbconvert and OpenBLAS from Debian, when missing (root or sudo; otherwise it says what to install).
 if ! eng/install-system-packages.sh --check >/dev/null 2>&1; then
   if [ "$(id -u)" -eq 0 ] || sudo -n true 2>/dev/null; then eng/install-system-packages.sh
   else echo "bootstrap: system packages missing and no root/sudo: $(eng/install-system-packages.sh --check 2>&1 || true)" >&2; fi

@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 eng/bootstrap.sh
 results="artifacts/test-results"
 rm -rf "$results"
-# The Jupyter kernel registration (artifacts/jupyter) is made by the build on purpose, like the feed.
-untracked() { git status --porcelain --ignored --untracked-files=all 2>/dev/null | grep -Ev '(^|/)(bin|obj)/|artifacts/(test-results|feed|jupyter)/' | sort || true; }
+# The Jupyter kernel registration (artifacts/jupyter) is made by the build on purpose, like the feed; so are the browser
+# check's screenshots of the main job's executed notebooks (artifacts/notebooks/*.png, next to them).
+untracked() { git status --porcelain --ignored --untracked-files=all 2>/dev/null | grep -Ev '(^|/)(bin|obj)/|artifacts/(test-results|feed|jupyter)/|artifacts/notebooks/[^/]*\.png$' | sort || true; }
 before=$(untracked)
 private_tmp=$(mktemp -d "${TMPDIR:-/tmp}/granularity-test-run-XXXXXX")
 status=0

@@ -96,7 +96,7 @@ public static class CommandList
     public static string Markdown(Command root)
     {
         var text = new StringBuilder("| `eng/granularity …` | what it does |\n|---|---|\n");
-        foreach (var (path, command) in Leaves(root)) text.Append($"| `{path[(root.Name.Length + 1)..]}` | {command.Description?.Replace("|", "\\|")} |\n");
+        foreach (var (path, command) in Leaves(root)) text.Append($"| `{path[(root.Name.Length + 1)..]}` | {command.Description?.Replace("|", "∣")} |\n");
         return text.ToString();
     }
 }

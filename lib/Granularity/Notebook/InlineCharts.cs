@@ -26,7 +26,8 @@ public static class InlineCharts
     public static bool Registered { get; private set; }
 
     /// <summary>
-    /// Registers the HTML formatter for Plotly.NET charts with the running kernel (found by reflection, so the library
+    /// Registers the HTML formatter for Plotly.NET charts, the Markdown one for <see cref="Markdown"/> and field/value tables
+    /// for configs (<see cref="RecordTable.DisplayedTypes"/>) with the running kernel (found by reflection, so the library
     /// does not depend on a kernel version); outside a kernel it does nothing and returns false.
     /// </summary>
     public static bool Register()
@@ -39,17 +40,26 @@ public static class InlineCharts
         register.Invoke(null, [typeof(GenericChart), new Action<object, TextWriter>((chart, writer) => writer.Write(Html((GenericChart)chart))), "text/html"]);
         // Markdown (claim tables, computed readings) renders as Markdown in Jupyter and VS Code.
         register.Invoke(null, [typeof(Markdown), new Action<object, TextWriter>((text, writer) => writer.Write(((Markdown)text).Text)), "text/markdown"]);
-        formatter!.GetMethod("SetPreferredMimeTypesFor", BindingFlags.Public | BindingFlags.Static, [typeof(Type), typeof(string[])])
-            ?.Invoke(null, [typeof(Markdown), new[] { "text/markdown" }]);
+        var prefer = formatter!.GetMethod("SetPreferredMimeTypesFor", BindingFlags.Public | BindingFlags.Static, [typeof(Type), typeof(string[])]);
+        prefer?.Invoke(null, [typeof(Markdown), new[] { "text/markdown" }]);
+        // Configs and the setup cell's environment as field/value tables instead of the default summary of type names.
+        foreach (var type in RecordTable.DisplayedTypes())
+        {
+            register.Invoke(null, [type, new Action<object, TextWriter>((value, writer) => writer.Write(RecordTable.Html(value))), "text/html"]);
+            prefer?.Invoke(null, [type, new[] { "text/html" }]);
+        }
         Registered = true;
         return true;
     }
 
-    /// <summary>The notebook output of <paramref name="chart"/>: plotly.js inline the first time, then only the chart.</summary>
+    /// <summary>
+    /// The notebook output of <paramref name="chart"/> in its inline layout (<see cref="Plots.HouseStyle.ForInline"/>: sized
+    /// for the output column, long legends below the plot, titles wrapped): plotly.js inline the first time, then only the chart.
+    /// </summary>
     public static string Html(GenericChart chart)
     {
         var noReference = DisplayOptions.init(null, null, null, null, null, null, FSharpOption<PlotlyJSReference>.Some(PlotlyJSReference.NoReference));
-        var markup = GenericChart.toChartHTML(GenericChart.addDisplayOptions(noReference, Plots.HouseStyle.Finish(chart)));
+        var markup = GenericChart.toChartHTML(GenericChart.addDisplayOptions(noReference, Plots.HouseStyle.ForInline(chart)));
         // Draw once plotly.js is there (outputs may render out of order); give up after a minute.
         markup = Regex.Replace(markup, @"^(renderPlotly_[0-9a-f]+)\(\);\s*$",
             m => $"(function wait(n) {{ if (window.Plotly) {m.Groups[1].Value}(); else if (n < 1200) setTimeout(function () {{ wait(n + 1); }}, 50); }})(0);",

@@ -68,7 +68,7 @@ public static class NotebookTimings
         text.AppendLine("| notebook | wall time | load before → after | slowest cells |").AppendLine("|---|---|---|---|");
         foreach (var t in timings)
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {t.Notebook} | {Format(t.Wall)} | {t.LoadBefore:0.0} → {t.LoadAfter:0.0} | {string.Join("; ", t.Slowest(3).Select(c => $"cell {c.Cell} {Format(c.Duration)} `{c.FirstLine.Replace("|", "\\|").Replace("`", "'")}`"))} |");
+                $"| {t.Notebook} | {Format(t.Wall)} | {t.LoadBefore:0.0} → {t.LoadAfter:0.0} | {string.Join("; ", t.Slowest(3).Select(c => $"cell {c.Cell} {Format(c.Duration)} `{c.FirstLine.Replace("|", "∣").Replace("`", "'")}`"))} |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| **sum** | **{Format(TimeSpan.FromTicks(timings.Sum(t => t.Wall.Ticks)))}** | | |");
         return text.ToString();
     }

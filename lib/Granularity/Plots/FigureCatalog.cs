@@ -111,7 +111,7 @@ public static class FigureCatalog
         // 03 · fine-to-coarse on the synthetic set (ours at CPU scale; the paper's conditions 1–3)
         new("synthetic-conditions", "03", "ours", "Hard-image error per pretraining label set and readout, spread over seeds", c => FineToCoarseCharts.Conditions(FineToCoarseResult(c)), 1100, 520),
         new("synthetic-ushape", "03", "iNat", "Hard-image error vs number of pretraining classes (U-shape), baseline line", c => FineToCoarseCharts.UShape(FineToCoarseResult(c)), 950, 520),
-        new("synthetic-alignment", "03", "ours", "Hard-image error vs H(target | pretraining) of each label set", c => FineToCoarseCharts.Alignment(FineToCoarseResult(c)), 900, 480),
+        new("synthetic-alignment", "03", "ours", "Hard-image error vs H(target ∣ pretraining) of each label set", c => FineToCoarseCharts.Alignment(FineToCoarseResult(c)), 900, 480),
         // 04 · iNat2021 (paper figure iNat) and 05 · ImageNet (paper figure ImageNet), from training run folders
         new("iNat", "04", "iNat", "Target error vs number of pretraining classes (taxonomy, random, clusters, one label per image), baseline, paper's 8.76%", c => RealDataCharts.InatErrorVsClasses(InatTable(c), !c.Full), 950, 520),
         new("ImageNet", "05", "ImageNet", "IN-1k top-1 vs number of pretraining classes, baseline, the paper's Table 1", c => RealDataCharts.ImageNetTop1VsClasses(ImageNetTable(c), ImageNetExperiment.PaperTable, !c.Full), 950, 520),
@@ -176,7 +176,7 @@ public static class FigureCatalog
         {
             var status = o.Exported ? $"exported: {Path.GetFileName(o.Files!.Html)}{(o.Files.Png is null ? " (no Chromium: HTML only)" : ", .png, .svg")}"
                 : o.Missing is not null ? $"**missing runs** ({o.Missing.Missing.Count})" : $"**failed**: {o.Error}";
-            text.AppendLine($"| {(o.Exported ? $"[{o.Figure.Id}](#{o.Figure.Id.ToLowerInvariant()})" : o.Figure.Id)} | {o.Figure.Notebook} | {o.Figure.PaperFigure} | {o.Figure.Caption} | {status} |");
+            text.AppendLine($"| {(o.Exported ? $"[{o.Figure.Id}](#{o.Figure.Id.ToLowerInvariant()})" : TableCell(o.Figure.Id))} | {TableCell(o.Figure.Notebook)} | {TableCell(o.Figure.PaperFigure)} | {TableCell(o.Figure.Caption)} | {TableCell(status)} |");
         }
         foreach (var o in outcomes.Where(o => o.Exported))
         {
@@ -203,6 +203,12 @@ public static class FigureCatalog
         }
         return text.ToString();
     }
+
+    /// <summary>
+    /// Text as one Markdown table cell: a pipe becomes "∣" (U+2223), which no viewer reads as a column break (an escaped
+    /// pipe splits the column in some), and line breaks become spaces.
+    /// </summary>
+    internal static string TableCell(string text) => text.Replace("|", "∣").Replace("\r", "").Replace("\n", " ");
 
     /// <summary>The notebook file whose name starts with <paramref name="number"/> (e.g. "04"), or null.</summary>
     private static string? NotebookFile(string number)

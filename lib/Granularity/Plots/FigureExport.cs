@@ -46,9 +46,12 @@ public static class FigureExport
         return SaveAt(chart, directory, figureId, width ?? size.Width, height ?? size.Height);
     }
 
-    /// <summary>The catalog's size for <paramref name="figureId"/> (<see cref="FigureCatalog"/>), else 900 × 540.</summary>
+    /// <summary>
+    /// The catalog's size for <paramref name="figureId"/> (<see cref="FigureCatalog"/>), else <see cref="HouseStyle.DefaultExportSize"/>;
+    /// the same figure shown in a notebook gets <see cref="HouseStyle.InlineSize"/> of it.
+    /// </summary>
     public static (int Width, int Height) SizeFor(string figureId) =>
-        FigureCatalog.All.FirstOrDefault(f => string.Equals(f.Id, figureId, StringComparison.Ordinal)) is { } figure ? (figure.Width, figure.Height) : (900, 540);
+        FigureCatalog.All.FirstOrDefault(f => string.Equals(f.Id, figureId, StringComparison.Ordinal)) is { } figure ? (figure.Width, figure.Height) : HouseStyle.DefaultExportSize;
 
     private static FigureFiles SaveAt(GenericChart chart, string directory, string figureId, int width, int height)
     {

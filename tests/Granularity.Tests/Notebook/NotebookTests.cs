@@ -34,6 +34,25 @@ public class NotebookTests(ITestOutputHelper output, NotebookEnvironment environ
         output.WriteLine($"{notebook}: exit {result.ExitCode}, {result.Duration.TotalSeconds:0.0} s, executed copy {result.ExecutedCopy}");
         Assert.True(result.Succeeded, string.Join("\n", result.Failures.Select(f => f.ToString())) + "\n" + (result.Failures.Count == 0 ? result.Log : ""));
         AssertChartsRenderOffline(result.ExecutedCopy);
+        AssertReadsWellInABrowser(result.ExecutedCopy);
+    }
+
+    /// <summary>
+    /// The real-browser check (<see cref="BrowserCheck"/>) of the copy just executed, so CI checks every notebook it runs;
+    /// the screenshot is kept with the test results (artifacts/test-results/notebooks). Without Chromium or nbconvert it
+    /// says so in the test output with the install command.
+    /// </summary>
+    private void AssertReadsWellInABrowser(string executedCopy)
+    {
+        if (BrowserCheck.MissingTools() is { } missing)
+        {
+            output.WriteLine($"{Path.GetFileName(executedCopy)}: browser check SKIPPED: {missing}");
+            return;
+        }
+        using var html = new TempFolder("notebook-html");
+        var report = Assert.Single(BrowserCheck.Check([executedCopy], Path.Combine(ProjectPaths.RepositoryRoot, "artifacts", "test-results", "notebooks"), html.Path));
+        output.WriteLine(NotebookBrowserTests.Summary(report));
+        Assert.True(report.Problems.Count == 0, $"{report.Problems.Count} problems a reader would see:\n" + string.Join("\n", report.Problems));
     }
 
     /// <summary>No script of the executed notebook loads from the network, and plotly.js is embedded once when it draws charts.</summary>
