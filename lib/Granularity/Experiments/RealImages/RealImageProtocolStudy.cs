@@ -27,7 +27,7 @@ public sealed record ProtocolPoint(int ImageSize, int Blocks, int Width, Feature
 /// <remarks>
 /// The rules, fixed before the study ran: a cell's score is the minimum over epochs of the seed-mean validation error,
 /// smoothed over <see cref="SmoothingWindow"/> epochs; the best score wins, but a value within <see cref="EquivalenceMargin"/> of it
-/// that costs fewer multiply-accumulates per image wins instead (Standard must run in 15 minutes on two cores). A
+/// that costs fewer multiply-accumulates per image wins instead (Standard is meant to run in minutes on two cores). A
 /// numeric choice on its grid's edge extends the grid by one step in that direction (at most <see cref="MaxExtensions"/>
 /// times); a natural bound (no shift, one transfer epoch) is not an edge. The epoch budget is the first epoch within
 /// <see cref="PlateauTolerance"/> of the smoothed minimum, and that minimum must lie before the last epoch trained.

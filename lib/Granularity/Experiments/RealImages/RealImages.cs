@@ -108,7 +108,7 @@ public sealed record RealImagesConfig(
     /// <summary>
     /// The arms of Standard: the leaf, the intermediate level and the three conditions (random nested labels, clusters
     /// across alphabets, one label per image). Random labels across alphabets and the drawing number run in Full (and from
-    /// a config file): with them Standard would not fit 15 minutes on two cores.
+    /// a config file): Standard already takes most of an hour on two cores without them.
     /// </summary>
     public static IReadOnlyList<string> StandardLabelSets { get; } = ["leaf", "kmeans_within_4", "kmeans_across_4", "rand_nested", "instance"];
 
@@ -220,7 +220,7 @@ public sealed record RealImagesShown(RealImagesConfig Config, bool IsStandard, R
         ? $"Showing **Standard** ({Config.Seeds.Count} seeds, {Config.LabelSets.Count} pretraining arms, made by `eng/granularity experiment real-images --standard`)." +
           (OneThread is null ? " The 1-thread twin run (`--standard --threads 1`) is not there, so the thread check has not run." : " The 1-thread twin run is there: a verdict that differs between the two is shown as inconclusive.")
         : $"Showing **Quick**: Standard's protocol with {Config.Seeds.Count} seeds and {Config.LabelSets.Count} pretraining arms, so its verdicts are noisier Standard verdicts. " +
-          "Run `eng/granularity experiment real-images --standard` (about 15 minutes on 2 cores) and this notebook shows Standard.";
+          "Run `eng/granularity experiment real-images --standard` (most of an hour on 2 cores; docs/benchmarks.md) and this notebook shows Standard.";
 
     /// <summary>The claims of <paramref name="result"/>, through the thread check when the twin run exists.</summary>
     public IReadOnlyList<Claim> Claims(RealImagesResult result) => OneThread is null
