@@ -238,13 +238,14 @@ public static class BrowserCheck
                 if (texts.some(t => /rotate\(\s*-?[1-9]/.test(t.getAttribute('transform') || ''))) continue;
                 const labels = texts.map(t => t.getBoundingClientRect()).filter(r => r.width > 0);
                 const horizontal = group.querySelector('.xtick') !== null;
-                labels.sort((a, b) => horizontal ? a.left - b.left : a.top - b.top);
-                for (let i = 1; i < labels.length; i++) {
-                  const a = labels[i - 1], b = labels[i];
-                  if (horizontal ? b.left < a.right - 1 : b.top < a.bottom - 1) {
-                    problems.push({cell, figure, kind: 'tick labels collide', detail: `${horizontal ? 'x' : 'y'} axis: ${box(a)} and ${box(b)}`}); break;
-                  }
-                }
+                // One layer can hold the labels of several panels' axes (a grid of subplots): two labels collide only
+                // where their boxes overlap both ways, not merely at the same height on two panels.
+                const clash = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+                collide: for (let i = 0; i < labels.length; i++)
+                  for (let j = i + 1; j < labels.length; j++)
+                    if (clash(labels[i], labels[j])) {
+                      problems.push({cell, figure, kind: 'tick labels collide', detail: `${horizontal ? 'x' : 'y'} axis: ${box(labels[i])} and ${box(labels[j])}`}); break collide;
+                    }
               }
             }
           }

@@ -62,7 +62,9 @@ public sealed class NotebookBrowserTests(ITestOutputHelper output)
             ("code", [Display("text/html", "<div id=\"never\"></div><script>if (false) Plotly.newPlot('never', [], {});</script><img src=\"https://example.org/tracker.png\">")], "broken chart"),
             ("code", [Display("text/html", OverlappingAxisTitle)], "axis title over rotated tick labels"),
             ("code", [Display("text/html", GenericChart.toChartHTML(GenericChart.addDisplayOptions(noReference, squeezed)))], "a long legend beside a 600 px chart"),
-            ("code", [Display("text/html", GenericChart.toChartHTML(GenericChart.addDisplayOptions(noReference, narrowedGrid)))], "theory-model's two panels at 800 px with plotly's gap"));
+            ("code", [Display("text/html", GenericChart.toChartHTML(GenericChart.addDisplayOptions(noReference, narrowedGrid)))], "theory-model's two panels at 800 px with plotly's gap"),
+            ("code", [Display("text/html", CrowdedTicks)], "twenty y tick labels forced onto a short axis"),
+            ("code", [Display("text/html", TwoPanels)], "two panels whose y tick labels sit at the same heights"));
         var path = Path.Combine(folder.Path, "99-browser-check.ipynb");
         File.WriteAllText(path, notebook.ToJsonString());
 
@@ -78,9 +80,11 @@ public sealed class NotebookBrowserTests(ITestOutputHelper output)
         Assert.Equal([8], Cells("axis title overlaps tick labels"));
         Assert.Equal([9], Cells("plot squeezed"));
         Assert.Equal([10], Cells("tick labels over a plot"));
+        Assert.Equal([11], Cells("tick labels collide"));
+        Assert.DoesNotContain(report.Problems, p => p.Cell == 12);       // labels of two panels at one height do not collide
         Assert.Contains(report.Problems, p => p.Kind == "chart not drawn" && p.Figure == "never" && p.CellId == "cell-7" && p.Notebook == "99-browser-check.ipynb");
         Assert.DoesNotContain(report.Problems, p => p.Cell is 5 or 6);   // the house's inline chart and a clean table
-        Assert.Equal(6, report.Charts);
+        Assert.Equal(8, report.Charts);
         Assert.True(report.RefusedRequests >= 1, "the image from the network is refused, not fetched");
         Assert.True(report.ColumnWidth is > 700 and < 1000, $"output column {report.ColumnWidth} px");
         Assert.True(new FileInfo(report.Screenshot).Length > 10_000, "a full-page screenshot is saved");
@@ -144,6 +148,39 @@ public sealed class NotebookBrowserTests(ITestOutputHelper output)
                 ["legend"] = new JsonObject { ["orientation"] = "h", ["x"] = 0, ["yref"] = "container", ["y"] = 0, ["yanchor"] = "bottom" },
             };
             return $"<div id=\"overlap\"></div><script>Plotly.newPlot('overlap', {data.ToJsonString()}, {layout.ToJsonString()});</script>";
+        }
+    }
+
+    /// <summary>Twenty tick labels forced onto a 60 px y axis: they overlap each other.</summary>
+    private static string CrowdedTicks
+    {
+        get
+        {
+            var ticks = new JsonArray(Enumerable.Range(0, 20).Select(i => (JsonNode)i).ToArray());
+            var data = new JsonArray(new JsonObject { ["type"] = "scatter", ["x"] = new JsonArray(0, 1), ["y"] = new JsonArray(0, 19) });
+            var layout = new JsonObject
+            {
+                ["width"] = 600, ["height"] = 160, ["font"] = new JsonObject { ["size"] = 16 },
+                ["yaxis"] = new JsonObject { ["tickmode"] = "array", ["tickvals"] = ticks, ["automargin"] = true },
+            };
+            return $"<div id=\"crowded\"></div><script>Plotly.newPlot('crowded', {data.ToJsonString()}, {layout.ToJsonString()});</script>";
+        }
+    }
+
+    /// <summary>A one-row grid of two panels with independent y axes: their tick labels share heights but not places.</summary>
+    private static string TwoPanels
+    {
+        get
+        {
+            var data = new JsonArray(
+                new JsonObject { ["type"] = "bar", ["x"] = new JsonArray("a", "b"), ["y"] = new JsonArray(0.2, 0.4) },
+                new JsonObject { ["type"] = "bar", ["x"] = new JsonArray("a", "b"), ["y"] = new JsonArray(0.3, 0.1), ["xaxis"] = "x2", ["yaxis"] = "y2" });
+            var layout = new JsonObject
+            {
+                ["width"] = 700, ["height"] = 380, ["showlegend"] = false,
+                ["grid"] = new JsonObject { ["rows"] = 1, ["columns"] = 2, ["pattern"] = "independent" },
+            };
+            return $"<div id=\"panels\"></div><script>Plotly.newPlot('panels', {data.ToJsonString()}, {layout.ToJsonString()});</script>";
         }
     }
 
