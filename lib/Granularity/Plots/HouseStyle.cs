@@ -150,7 +150,7 @@ public static class HouseStyle
     /// <param name="Title">The title with &lt;br&gt; at word boundaries, or null when the figure has none.</param>
     /// <param name="TopMargin">Top margin in px, room for every title line and for annotations standing on the plot (the stand-in mark).</param>
     /// <param name="BottomMargin">Bottom margin in px (the axis title, and the legend when below), or null to keep plotly's.</param>
-    /// <param name="PowerOfTenAxes">Log axes spanning two decades or more: ticks only at powers of ten, so labels cannot collide.</param>
+    /// <param name="PowerOfTenAxes">Log axes spanning a decade or more: ticks only at powers of ten, so labels cannot collide.</param>
     /// <param name="Axes">The cartesian axes the figure draws ("xaxis", "yaxis2", …): each gets room for its rotated tick
     /// labels and title (plotly's automargin), which a narrower chart needs.</param>
     /// <param name="GridGap">For a one-row grid of panels made narrower: the gap between panels (plotly's grid.xgap, a
@@ -164,7 +164,7 @@ public static class HouseStyle
     /// The inline layout of a figure given as Plotly figure JSON (<c>{"data": […], "layout": {…}}</c>): its size from
     /// <see cref="InlineSize"/> (the layout's width and height, else <see cref="DefaultExportSize"/>), the legend below the
     /// plot when it has more than <see cref="SideLegendEntries"/> entries or a name longer than <see cref="SideLegendNameLength"/>,
-    /// the title wrapped (<see cref="WrapTitle"/>), and log axes over two decades or more ticked at powers of ten only.
+    /// the title wrapped (<see cref="WrapTitle"/>), and log axes over a decade or more ticked at powers of ten only.
     /// </summary>
     public static InlineLayout InlineRule(JsonObject figure)
     {
@@ -182,13 +182,14 @@ public static class HouseStyle
         var rows = 0;
         if (legendBelow)
         {
-            // Entries as plotly draws them: symbol and gap (~40 px) plus the text (~0.55 em per character).
+            // Entries as plotly draws them: symbol and gaps (~50 px) plus the text (~0.65 em per character, erring wide:
+            // a row too few pushes the legend off the chart, one too many only leaves a blank line).
             var rowWidth = 0.0;
             rows = 1;
             foreach (var name in legendNames)
             {
-                var entry = 40 + 0.55 * FontSize * name.Length;
-                if (rowWidth > 0 && rowWidth + entry > width - 80) { rows++; rowWidth = 0; }
+                var entry = 50 + 0.65 * FontSize * name.Length;
+                if (rowWidth > 0 && rowWidth + entry > width - 120) { rows++; rowWidth = 0; }
                 rowWidth += entry;
             }
             height += rows * 26;
@@ -224,7 +225,8 @@ public static class HouseStyle
             var reference = letter + name[5..];   // "xaxis2" → "x2"
             var values = traces.Where(t => ((string?)t[letter + "axis"] ?? letter) == reference)
                 .SelectMany(t => t[letter] as JsonArray ?? new JsonArray()).Select(Number).Where(v => v > 0).ToList();
-            if (values.Count > 0 && Math.Log10(values.Max() / values.Min()) >= 2) powerOfTen.Add(name);
+            // From one decade up: plotly's "2 5" minor labels between the powers collide on a narrow chart.
+            if (values.Count > 0 && Math.Log10(values.Max() / values.Min()) >= 1) powerOfTen.Add(name);
         }
         var axes = new SortedSet<string>(layout.Select(p => p.Key).Where(k => AxisName.IsMatch(k)), StringComparer.Ordinal);
         foreach (var trace in traces.Where(t => CartesianTypes.Contains((string?)t["type"] ?? "scatter")))

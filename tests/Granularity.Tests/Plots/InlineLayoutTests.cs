@@ -153,7 +153,7 @@ public sealed class InlineLayoutTests
     }
 
     [Fact]
-    public void LogAxesOverTwoDecadesAreTickedAtPowersOfTenOnly()
+    public void LogAxesOverADecadeAreTickedAtPowersOfTenOnly()
     {
         var wide = CSharpChart.Line<double, double, string>(new[] { 5.0, 50, 964 }, new[] { 1.0, 2, 3 }, Name: "classes")
             .WithXAxisStyle<double, double, string>(AxisType: StyleParam.AxisType.Log);
