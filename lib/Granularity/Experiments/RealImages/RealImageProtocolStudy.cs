@@ -368,6 +368,14 @@ public static class RealImageProtocolStudy
         return text.ToString();
     }
 
+    /// <summary>
+    /// What notebook 08 shows of the study: its table when a finished run folder is under <paramref name="runsRoot"/>,
+    /// else where <paramref name="config"/>'s values came from. Never trains.
+    /// </summary>
+    public static string Described(RealImagesConfig config, string? runsRoot = null) => TryLoad(runsRoot) is { } study
+        ? Markdown(study.Summary, study.Folder)
+        : $"No protocol-study run folder under {runsRoot ?? ProjectPaths.RunsRoot}; the values come from the study recorded in the config's provenance: {config.ScheduleProvenance}";
+
     /// <summary>A Standard-shaped config at a protocol point (every arm the same schedule: the baseline's epochs and rate).</summary>
     public static RealImagesConfig StandardFrom(ProtocolPoint point, int epochs, int fineTuningEpochs, double fineTuningFactor, int probeThenFineTuningEpochs,
         double probeThenFineTuningFactor, IReadOnlyList<int> seeds) => new(
