@@ -123,6 +123,9 @@ public static class HouseStyle
     /// <summary>More legend entries than this, or longer names, put the legend below the plot so the plot keeps the width.</summary>
     public const int SideLegendEntries = 4;
 
+    /// <summary>Height (px) allowed per row of a legend below the plot; plotly draws a row in about 24.</summary>
+    public const int LegendRowHeight = 26;
+
     /// <summary>Longest legend entry (characters) that still sits beside the plot.</summary>
     public const int SideLegendNameLength = 24;
 
@@ -192,7 +195,7 @@ public static class HouseStyle
                 if (rowWidth > 0 && rowWidth + entry > width - 120) { rows++; rowWidth = 0; }
                 rowWidth += entry;
             }
-            height += rows * 26;
+            height += rows * LegendRowHeight;
         }
 
         var titleText = layout["title"] switch
@@ -214,7 +217,15 @@ public static class HouseStyle
         if (above.Count > 0)
             topMargin += above.Max(text => text.Split("<br>").Length * (int)Math.Ceiling((FontSize + 2) * 1.3)) + 16;
         var xTitle = layout.Where(p => p.Key.StartsWith("xaxis", StringComparison.Ordinal)).Any(p => p.Value?["title"] is JsonNode t && !string.IsNullOrEmpty((string?)t["text"] ?? (t is JsonValue ? (string?)t : null)));
-        int? bottomMargin = legendBelow ? (xTitle ? 90 : 60) + rows * 26 : null;
+        int? bottomMargin = legendBelow ? (xTitle ? 90 : 60) + rows * LegendRowHeight : null;
+        if (bottomMargin is { } bottom)
+        {
+            // plotly.js 2.28 caps a legend anchored to the container (neither above nor below the plot area, to it) at the
+            // plot area's height and scrolls the rest out of sight, exports included: a long legend gets a plot as tall.
+            var plotHeight = height - topMargin - bottom;
+            var legendHeight = rows * LegendRowHeight + 20;
+            if (plotHeight < legendHeight) height += legendHeight - plotHeight;
+        }
 
         var powerOfTen = new List<string>();
         foreach (var (name, axis) in layout)

@@ -98,6 +98,22 @@ public sealed class InlineLayoutTests
     }
 
     [Fact]
+    public void ALongLegendBelowGetsAPlotAreaAtLeastAsTallAsItself()
+    {
+        // Notebook 01's scaling figure: 13 long entries and a three-line title on a 1000 × 520 export.
+        var chart = HouseStyle.Apply(Lines(13, "fine → grouped_sgd, the verdict transfer (k = ⌈ln d⌉)", 1000, 520),
+            "Hard-sample error vs d, k scaled with d (paper's rules: noise norm 1.5 at every d (σ = 1.5/√d); mean and 95% interval over 3 seeds; synthetic data model)");
+        var rule = HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(chart))!.AsObject());
+        Assert.True(rule.LegendBelow);
+        Assert.Equal(13, rule.LegendRows);
+        var plotHeight = rule.Height - rule.TopMargin - rule.BottomMargin!.Value;
+        Assert.True(plotHeight >= rule.LegendRows * HouseStyle.LegendRowHeight, $"plot area {plotHeight} px for {rule.LegendRows} legend rows: plotly would scroll the legend");
+        // A short legend below leaves the size alone beyond its rows.
+        var few = HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(Lines(5, "arm", 1000, 520)))!.AsObject());
+        Assert.Equal(HouseStyle.InlineSize(1000, 520).Height + few.LegendRows * HouseStyle.LegendRowHeight, few.Height);
+    }
+
+    [Fact]
     public void HiddenLegendEntriesAndSunburstsDoNotCount()
     {
         var bands = HouseStyle.IntervalBand(new[] { 1.0, 2 }, [1, 1], [2, 2], "band", HouseStyle.Palette[0]);
