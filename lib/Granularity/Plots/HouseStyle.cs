@@ -195,8 +195,9 @@ public static class HouseStyle
                 if (rowWidth > 0 && rowWidth + entry > width - 120) { rows++; rowWidth = 0; }
                 rowWidth += entry;
             }
-            height += rows * LegendRowHeight;
         }
+        var legendRowsHeight = rows * LegendRowHeight;
+        height += legendRowsHeight;
 
         var titleText = layout["title"] switch
         {
@@ -217,13 +218,14 @@ public static class HouseStyle
         if (above.Count > 0)
             topMargin += above.Max(text => text.Split("<br>").Length * (int)Math.Ceiling((FontSize + 2) * 1.3)) + 16;
         var xTitle = layout.Where(p => p.Key.StartsWith("xaxis", StringComparison.Ordinal)).Any(p => p.Value?["title"] is JsonNode t && !string.IsNullOrEmpty((string?)t["text"] ?? (t is JsonValue ? (string?)t : null)));
-        int? bottomMargin = legendBelow ? (xTitle ? 90 : 60) + rows * LegendRowHeight : null;
+        int? bottomMargin = legendBelow ? (xTitle ? 90 : 60) + legendRowsHeight : null;
         if (bottomMargin is { } bottom)
         {
-            // plotly.js 2.28 caps a legend anchored to the container (neither above nor below the plot area, to it) at the
-            // plot area's height and scrolls the rest out of sight, exports included: a long legend gets a plot as tall.
+            // plotly.js 2.28 caps a legend anchored to the container (which plotly counts as neither above nor below the
+            // plot area) at the plot area's height and scrolls the rest out of sight, exports included: so a long legend
+            // gets a plot area as tall as itself and its padding.
             var plotHeight = height - topMargin - bottom;
-            var legendHeight = rows * LegendRowHeight + 20;
+            var legendHeight = legendRowsHeight + 20;
             if (plotHeight < legendHeight) height += legendHeight - plotHeight;
         }
 

@@ -18,6 +18,8 @@ public sealed class InlineLayoutTests
 
     private static JsonObject Layout(GenericChart chart) => JsonNode.Parse(GenericChart.toFigureJson(chart))!["layout"]!.AsObject();
 
+    private static HouseStyle.InlineLayout Rule(GenericChart chart) => HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(chart))!.AsObject());
+
     [Theory]
     [InlineData(1300, 440, 800, 420)]
     [InlineData(900, 900, 800, 800)]
@@ -74,7 +76,7 @@ public sealed class InlineLayoutTests
         var inline = Layout(HouseStyle.ForInline(Lines(5)));
         Assert.True((bool)inline["xaxis"]!["automargin"]! && (bool)inline["yaxis"]!["automargin"]!, inline.ToJsonString());
         var sunburst = CSharpChart.Sunburst<string, string, int, string, string>(new[] { "a", "b" }, new[] { "", "a" }, Values: new[] { 2, 1 });
-        var rule = HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(sunburst))!.AsObject());
+        var rule = Rule(sunburst);
         Assert.Empty(rule.Axes);
         Assert.Null(Layout(HouseStyle.ForInline(sunburst))["xaxis"]);
     }
@@ -82,7 +84,7 @@ public sealed class InlineLayoutTests
     [Fact]
     public void AFewShortLegendEntriesStayBesideThePlot()
     {
-        var rule = HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(Lines(3, width: 900, height: 480)))!.AsObject());
+        var rule = Rule(Lines(3, width: 900, height: 480));
         Assert.False(rule.LegendBelow);
         Assert.Equal(0, rule.LegendRows);
         Assert.Null(rule.BottomMargin);
@@ -92,7 +94,7 @@ public sealed class InlineLayoutTests
     [Fact]
     public void OneLongLegendNameMovesTheLegendBelow()
     {
-        var rule = HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(Lines(2, "baseline (alphabet labels, 20 classes), median")))!.AsObject());
+        var rule = Rule(Lines(2, "baseline (alphabet labels, 20 classes), median"));
         Assert.True(rule.LegendBelow);
         Assert.True(rule.LegendRows >= 1);
     }
@@ -103,13 +105,13 @@ public sealed class InlineLayoutTests
         // Notebook 01's scaling figure: 13 long entries and a three-line title on a 1000 × 520 export.
         var chart = HouseStyle.Apply(Lines(13, "fine → grouped_sgd, the verdict transfer (k = ⌈ln d⌉)", 1000, 520),
             "Hard-sample error vs d, k scaled with d (paper's rules: noise norm 1.5 at every d (σ = 1.5/√d); mean and 95% interval over 3 seeds; synthetic data model)");
-        var rule = HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(chart))!.AsObject());
+        var rule = Rule(chart);
         Assert.True(rule.LegendBelow);
         Assert.Equal(13, rule.LegendRows);
         var plotHeight = rule.Height - rule.TopMargin - rule.BottomMargin!.Value;
         Assert.True(plotHeight >= rule.LegendRows * HouseStyle.LegendRowHeight, $"plot area {plotHeight} px for {rule.LegendRows} legend rows: plotly would scroll the legend");
         // A short legend below leaves the size alone beyond its rows.
-        var few = HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(Lines(5, "arm", 1000, 520)))!.AsObject());
+        var few = Rule(Lines(5, "arm", 1000, 520));
         Assert.Equal(HouseStyle.InlineSize(1000, 520).Height + few.LegendRows * HouseStyle.LegendRowHeight, few.Height);
     }
 
@@ -117,7 +119,7 @@ public sealed class InlineLayoutTests
     public void HiddenLegendEntriesAndSunburstsDoNotCount()
     {
         var bands = HouseStyle.IntervalBand(new[] { 1.0, 2 }, [1, 1], [2, 2], "band", HouseStyle.Palette[0]);
-        var rule = HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(CSharpChart.Combine(bands.Concat([Lines(1)])).WithSize(900, 500)))!.AsObject());
+        var rule = Rule(CSharpChart.Combine(bands.Concat([Lines(1)])).WithSize(900, 500));
         Assert.False(rule.LegendBelow, "the band's hidden lower edge is no legend entry");
     }
 
@@ -142,8 +144,8 @@ public sealed class InlineLayoutTests
     public void TheStandInMarkGetsRoomBetweenTitleAndPlot()
     {
         var titled = HouseStyle.Apply(Lines(2), "iNat2021 stand-in: target error vs number of pretraining classes");
-        var plain = HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(titled))!.AsObject());
-        var marked = HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(HouseStyle.MarkStandIn(titled, "generated stand-in in the iNat2021 format")))!.AsObject());
+        var plain = Rule(titled);
+        var marked = Rule(HouseStyle.MarkStandIn(titled, "generated stand-in in the iNat2021 format"));
         Assert.True(marked.TopMargin >= plain.TopMargin + 2 * (HouseStyle.FontSize + 2), $"{marked.TopMargin} vs {plain.TopMargin}");
     }
 
@@ -151,7 +153,7 @@ public sealed class InlineLayoutTests
     public void ANarrowedGridOfPanelsMakesRoomForTheSecondPanelsLabelsAndRecentresItsTitles()
     {
         var model = FigureCatalog.Find("theory-model").Build(new FigureContext("no-runs", Full: false));
-        var rule = HouseStyle.InlineRule(JsonNode.Parse(GenericChart.toFigureJson(model))!.AsObject());
+        var rule = Rule(model);
         Assert.NotNull(rule.GridGap);
         var gap = rule.GridGap!.Value;
         var cell = 1 / (2 + gap);
